@@ -1,0 +1,391 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, embedsignature=True
+"""Compiled kernels of fastnn.
+
+Only kernels live here: the elementwise activations (C, fnn_kernels.c) with
+their array handling, and the dense-layer and training loops.  The public,
+documented face of these functions is :mod:`fastnn.activations`; nothing in
+this module is meant to be called with unchecked arguments except through it.
+
+How an elementwise call runs
+----------------------------
+1. ``_as_real_array`` turns the argument into a float32/float64 ndarray
+   (bool/int -> float64, float16 -> float32, as NumPy ufuncs do) or raises.
+2. ``_check_out`` validates ``out`` (type, dtype, shape, writeable) before
+   anything is written.
+3. If input(s) and output share one memory order (both C- or both
+   F-contiguous) and do not partially overlap, the C loop runs on the flat
+   buffers directly, split across OpenMP threads above ``PARALLEL_MIN``
+   elements.  Otherwise the input is copied to a contiguous buffer, the
+   kernel runs there and the result is copied into ``out``.
+"""
+cimport numpy as cnp
+from cython.parallel cimport prange
+import numpy as np
+
+cnp.import_array()
+
+cdef extern from "fnn_kernels.h" nogil:
+    int FNN_N_ACTIVATIONS
+    int fnn_forward_f32(int act, const float *x, float *y, Py_ssize_t n, double p)
+    int fnn_forward_f64(int act, const double *x, double *y, Py_ssize_t n, double p)
+    int fnn_derivative_f32(int act, const float *x, float *y, Py_ssize_t n, double p)
+    int fnn_derivative_f64(int act, const double *x, double *y, Py_ssize_t n, double p)
+    int fnn_backward_f32(int act, const float *g, const float *s, float *y,
+                         Py_ssize_t n, double p)
+    int fnn_backward_f64(int act, const double *g, const double *s, double *y,
+                         Py_ssize_t n, double p)
+    void fnn_softmax_rows_f32(const float *x, float *y, Py_ssize_t rows, Py_ssize_t cols)
+    void fnn_softmax_rows_f64(const double *x, double *y, Py_ssize_t rows, Py_ssize_t cols)
+    void fnn_log_softmax_rows_f32(const float *x, float *y, Py_ssize_t rows, Py_ssize_t cols)
+    void fnn_log_softmax_rows_f64(const double *x, double *y, Py_ssize_t rows, Py_ssize_t cols)
+    void fnn_softmax_backward_rows_f32(const float *g, const float *y, float *out,
+                                       Py_ssize_t rows, Py_ssize_t cols)
+    void fnn_softmax_backward_rows_f64(const double *g, const double *y, double *out,
+                                       Py_ssize_t rows, Py_ssize_t cols)
+    const char *fnn_simd_selected_name()
+    const char *fnn_simd_compiled_names()
+
+cdef extern from "fnn_omp.h" nogil:
+    int fnn_omp_max_threads()
+    void fnn_omp_set_threads(int n)
+    int fnn_omp_enabled()
+
+ctypedef fused real:
+    float
+    double
+
+# Ids of the C kernels, in fnn_kernels.h's order.
+ACTIVATION_IDS = {
+    "identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4,
+    "elu": 5, "softplus": 6, "silu": 7, "gelu": 8, "gelu_tanh": 9,
+}
+assert len(ACTIVATION_IDS) == FNN_N_ACTIVATIONS
+
+# What each loop computes.
+cdef enum:
+    _FORWARD = 0
+    _DERIVATIVE = 1
+    _BACKWARD = 2
+
+# Below this many elements a second thread costs more than it saves
+# (measured: thread wake-up is ~5 us, the cheapest kernels run ~0.05 ns/elt).
+cdef Py_ssize_t PARALLEL_MIN = 1 << 17
+
+
+# ---------------------------------------------------------------- threads
+
+def get_num_threads():
+    """Number of OpenMP threads the kernels use (1 without OpenMP)."""
+    return fnn_omp_max_threads()
+
+
+def set_num_threads(int n):
+    """Set the number of OpenMP threads the kernels use (n >= 1)."""
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    fnn_omp_set_threads(n)
+
+
+def openmp_enabled():
+    """True when the extension was compiled with OpenMP."""
+    return bool(fnn_omp_enabled())
+
+
+def simd_info():
+    """(targets compiled, target selected at run time) of the kernel loops."""
+    return (fnn_simd_compiled_names().decode(), fnn_simd_selected_name().decode())
+
+
+# ---------------------------------------------------------------- validation
+
+cdef object _as_real_array(object x, str name):
+    """x as a float32/float64 ndarray (a view when it already is one)."""
+    cdef int typenum
+    if cnp.PyArray_CheckExact(x):
+        typenum = cnp.PyArray_TYPE(<cnp.ndarray>x)
+        if typenum == cnp.NPY_FLOAT32 or typenum == cnp.NPY_FLOAT64:
+            return x
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{name} must be array-like of real numbers: {exc}") from None
+    kind = arr.dtype.kind
+    if kind in "biu":
+        return arr.astype(np.float64)
+    if kind == "f":
+        if arr.dtype.itemsize == 2:
+            return arr.astype(np.float32)
+        if arr.dtype.itemsize in (4, 8):
+            return arr
+    raise TypeError(
+        f"{name} must hold real numbers (bool, integer, float16/32/64), "
+        f"got dtype {arr.dtype}")
+
+
+cdef bint _same_shape(cnp.ndarray a, cnp.ndarray b):
+    cdef int i, ndim = cnp.PyArray_NDIM(a)
+    if ndim != cnp.PyArray_NDIM(b):
+        return False
+    for i in range(ndim):
+        if cnp.PyArray_DIMS(a)[i] != cnp.PyArray_DIMS(b)[i]:
+            return False
+    return True
+
+
+cdef object _check_out(object out, cnp.ndarray like, str name):
+    """Raise unless out can receive a result shaped and typed like `like`."""
+    if not cnp.PyArray_Check(out):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
+    cdef cnp.ndarray o = <cnp.ndarray>out
+    if cnp.PyArray_TYPE(o) != cnp.PyArray_TYPE(like):
+        raise TypeError(f"{name} must have dtype {like.dtype} (the result's), got {o.dtype}")
+    if not _same_shape(o, like):
+        raise ValueError(f"{name} must have shape {(<object>like).shape}, got {out.shape}")
+    if not cnp.PyArray_ISWRITEABLE(o):
+        raise ValueError(f"{name} is read-only")
+    return o
+
+
+cdef inline int _order(cnp.ndarray a):
+    """1 for C-contiguous, 2 for F-contiguous only, 0 for neither."""
+    if cnp.PyArray_IS_C_CONTIGUOUS(a):
+        return 1
+    if cnp.PyArray_IS_F_CONTIGUOUS(a):
+        return 2
+    return 0
+
+
+cdef inline bint _partial_overlap(cnp.ndarray a, cnp.ndarray b):
+    """Contiguous a and b share memory but do not start at the same element:
+    an elementwise loop would then read values it has already written."""
+    cdef char *pa = <char *>cnp.PyArray_DATA(a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(b)
+    if pa == pb:
+        return False
+    return pa < pb + cnp.PyArray_NBYTES(b) and pb < pa + cnp.PyArray_NBYTES(a)
+
+
+cdef bint _flat_ok(cnp.ndarray out, tuple inputs):
+    """All arrays contiguous in one order with no partial overlap."""
+    cdef int order = _order(out)
+    if order == 0:
+        return False
+    for a in inputs:
+        if _order(<cnp.ndarray>a) != order or _partial_overlap(<cnp.ndarray>a, out):
+            return False
+    return True
+
+
+cdef cnp.ndarray _empty_like(cnp.ndarray a):
+    """Uninitialised array of a's shape and dtype, F-ordered if a is F-only."""
+    return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a),
+                             cnp.PyArray_TYPE(a), _order(a) == 2)
+
+
+# ---------------------------------------------------------------- elementwise
+
+cdef inline int _loop(int what, int act, const real *a, const real *b, real *y,
+                      Py_ssize_t n, double p) noexcept nogil:
+    if real is float:
+        if what == _FORWARD:
+            return fnn_forward_f32(act, a, y, n, p)
+        if what == _DERIVATIVE:
+            return fnn_derivative_f32(act, a, y, n, p)
+        return fnn_backward_f32(act, a, b, y, n, p)
+    else:
+        if what == _FORWARD:
+            return fnn_forward_f64(act, a, y, n, p)
+        if what == _DERIVATIVE:
+            return fnn_derivative_f64(act, a, y, n, p)
+        return fnn_backward_f64(act, a, b, y, n, p)
+
+
+cdef void _run_flat(int what, int act, const real *a, const real *b, real *y,
+                    Py_ssize_t n, double p) noexcept nogil:
+    """The loop over n contiguous elements, split into one block per thread.
+    Each element's result depends on that element only, so any split gives
+    bitwise the same answer."""
+    cdef int nthreads = fnn_omp_max_threads()
+    cdef Py_ssize_t block, start, c
+    if nthreads <= 1 or n < PARALLEL_MIN:
+        _loop(what, act, a, b, y, n, p)
+        return
+    block = (n + nthreads - 1) // nthreads
+    block = (block + 15) & ~15            # blocks start on 64-byte lines
+    for c in prange(nthreads, num_threads=nthreads, schedule="static"):
+        start = c * block
+        if start < n:
+            _loop(what, act, a + start, b + start if b != NULL else NULL,
+                  y + start, min(block, n - start), p)
+
+
+cdef void _dispatch(int what, int act, cnp.ndarray a, cnp.ndarray b, cnp.ndarray y,
+                    double p):
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(y)
+    if cnp.PyArray_TYPE(y) == cnp.NPY_FLOAT32:
+        with nogil:
+            _run_flat[float](what, act, <float *>cnp.PyArray_DATA(a),
+                             <float *>cnp.PyArray_DATA(b) if b is not None else NULL,
+                             <float *>cnp.PyArray_DATA(y), n, p)
+    else:
+        with nogil:
+            _run_flat[double](what, act, <double *>cnp.PyArray_DATA(a),
+                              <double *>cnp.PyArray_DATA(b) if b is not None else NULL,
+                              <double *>cnp.PyArray_DATA(y), n, p)
+
+
+cdef object _finish(cnp.ndarray res, object out):
+    """NumPy's convention: a 0-d result without out= comes back as a scalar."""
+    if out is None and cnp.PyArray_NDIM(res) == 0:
+        return res[()]
+    return res
+
+
+def elementwise(int what, int act, x, out=None, double param=0.0):
+    """f(x) (what=0) or f'(x) (what=1) for activation id `act`, see module doc."""
+    if not 0 <= act < FNN_N_ACTIVATIONS or what not in (_FORWARD, _DERIVATIVE):
+        raise ValueError(f"unknown kernel ({what}, {act})")
+    cdef cnp.ndarray xa = _as_real_array(x, "x")
+    cdef cnp.ndarray res
+    if out is None:
+        res = _empty_like(xa)
+    else:
+        res = _check_out(out, xa, "out")
+    if not _flat_ok(res, (xa,)):
+        tmp = np.ascontiguousarray(xa)
+        buf = _empty_like(tmp)
+        _dispatch(what, act, tmp, None, buf, param)
+        res[...] = buf
+        return _finish(res, out)
+    _dispatch(what, act, xa, None, res, param)
+    return _finish(res, out)
+
+
+def backward(int act, grad, saved, out=None, double param=0.0):
+    """grad * f'(.) for activation id `act`, from what the forward saved."""
+    if not 0 <= act < FNN_N_ACTIVATIONS:
+        raise ValueError(f"unknown kernel {act}")
+    cdef cnp.ndarray g = _as_real_array(grad, "grad")
+    cdef cnp.ndarray s = _as_real_array(saved, "saved")
+    if not _same_shape(g, s):
+        raise ValueError("grad and saved must have the same shape, got "
+                         f"{(<object>g).shape} and {(<object>s).shape}")
+    if cnp.PyArray_TYPE(g) != cnp.PyArray_TYPE(s):
+        # Promote as NumPy would (float32 with float64 -> float64).
+        common = np.promote_types(g.dtype, s.dtype)
+        g = g.astype(common, copy=False)
+        s = s.astype(common, copy=False)
+    cdef cnp.ndarray res
+    if out is None:
+        res = _empty_like(g)
+    else:
+        res = _check_out(out, g, "out")
+    if not _flat_ok(res, (g, s)):
+        gc = np.ascontiguousarray(g)
+        sc = np.ascontiguousarray(s)
+        buf = _empty_like(gc)
+        _dispatch(_BACKWARD, act, gc, sc, buf, param)
+        res[...] = buf
+        return _finish(res, out)
+    _dispatch(_BACKWARD, act, g, s, res, param)
+    return _finish(res, out)
+
+
+# ---------------------------------------------------------------- softmax rows
+
+cdef enum:
+    _SOFTMAX = 0
+    _LOG_SOFTMAX = 1
+    _SOFTMAX_BACKWARD = 2
+
+
+cdef inline void _rows(int what, const real *a, const real *b, real *y,
+                       Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
+    if real is float:
+        if what == _SOFTMAX:
+            fnn_softmax_rows_f32(a, y, rows, cols)
+        elif what == _LOG_SOFTMAX:
+            fnn_log_softmax_rows_f32(a, y, rows, cols)
+        else:
+            fnn_softmax_backward_rows_f32(a, b, y, rows, cols)
+    else:
+        if what == _SOFTMAX:
+            fnn_softmax_rows_f64(a, y, rows, cols)
+        elif what == _LOG_SOFTMAX:
+            fnn_log_softmax_rows_f64(a, y, rows, cols)
+        else:
+            fnn_softmax_backward_rows_f64(a, b, y, rows, cols)
+
+
+cdef void _run_rows(int what, const real *a, const real *b, real *y,
+                    Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
+    """Rows are independent: split them into one block per thread."""
+    cdef int nthreads = fnn_omp_max_threads()
+    cdef Py_ssize_t block, start, c, off
+    if nthreads <= 1 or rows * cols < PARALLEL_MIN or rows < 2:
+        _rows(what, a, b, y, rows, cols)
+        return
+    block = (rows + nthreads - 1) // nthreads
+    for c in prange(nthreads, num_threads=nthreads, schedule="static"):
+        start = c * block
+        if start < rows:
+            off = start * cols
+            _rows(what, a + off, b + off if b != NULL else NULL, y + off,
+                  min(block, rows - start), cols)
+
+
+cdef void _dispatch_rows(int what, cnp.ndarray a, cnp.ndarray b, cnp.ndarray y):
+    cdef Py_ssize_t cols = cnp.PyArray_DIMS(y)[cnp.PyArray_NDIM(y) - 1]
+    cdef Py_ssize_t rows = cnp.PyArray_SIZE(y) // cols if cols else 0
+    if rows == 0:
+        return
+    if cnp.PyArray_TYPE(y) == cnp.NPY_FLOAT32:
+        with nogil:
+            _run_rows[float](what, <float *>cnp.PyArray_DATA(a),
+                             <float *>cnp.PyArray_DATA(b) if b is not None else NULL,
+                             <float *>cnp.PyArray_DATA(y), rows, cols)
+    else:
+        with nogil:
+            _run_rows[double](what, <double *>cnp.PyArray_DATA(a),
+                              <double *>cnp.PyArray_DATA(b) if b is not None else NULL,
+                              <double *>cnp.PyArray_DATA(y), rows, cols)
+
+
+def rowwise(int what, x, y=None, int axis=-1, out=None):
+    """softmax (what=0) / log_softmax (1) of x, or softmax_backward (2) of
+    grad=x given the softmax output y, along `axis`."""
+    cdef cnp.ndarray a = _as_real_array(x, "grad" if what == _SOFTMAX_BACKWARD else "x")
+    cdef cnp.ndarray b = None
+    if cnp.PyArray_NDIM(a) == 0:
+        raise ValueError("x must have at least one dimension for a softmax along an axis")
+    ndim = cnp.PyArray_NDIM(a)
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(axis, ndim)
+    axis %= ndim
+    if what == _SOFTMAX_BACKWARD:
+        b = _as_real_array(y, "y")
+        if not _same_shape(a, b):
+            raise ValueError("grad and y must have the same shape, got "
+                             f"{(<object>a).shape} and {(<object>b).shape}")
+        if cnp.PyArray_TYPE(a) != cnp.PyArray_TYPE(b):
+            common = np.promote_types(a.dtype, b.dtype)
+            a = a.astype(common, copy=False)
+            b = b.astype(common, copy=False)
+    if out is not None:
+        _check_out(out, a, "out")
+    # The C loops want the softmax axis last and rows packed.
+    am = np.ascontiguousarray(np.moveaxis(a, axis, -1))
+    bm = np.ascontiguousarray(np.moveaxis(b, axis, -1)) if b is not None else None
+    direct = (out is not None and axis == ndim - 1 and _order(<cnp.ndarray>out) == 1
+              and not _partial_overlap(am, <cnp.ndarray>out)
+              and (bm is None or not _partial_overlap(bm, <cnp.ndarray>out)))
+    cdef cnp.ndarray res = <cnp.ndarray>out if direct else _empty_like(am)
+    _dispatch_rows(what, am, bm, res)
+    if direct:
+        return out
+    result = np.moveaxis(res, -1, axis)
+    if out is None:
+        return result
+    out[...] = result
+    return out

@@ -1,0 +1,144 @@
+/* Scalar activation functions, their derivatives and fused backward passes,
+ * written once for any floating type T (see fnn_math.h for the traits).
+ *
+ * Each activation ACT has three inline functions:
+ *   ACT_fwd(x, p)     f(x)
+ *   ACT_der(x, p)     f'(x)
+ *   ACT_bwd(g, s, p)  g * f'(.) where s is what the forward pass saved: the
+ *                     output y for sigmoid and tanh (f' is cheap in y, as in
+ *                     PyTorch's sigmoid_backward), the input x otherwise.
+ * p is the activation's parameter (alpha) or unused.
+ */
+
+/* Large enough that f(+-BIG) is already at its limit, small enough that
+ * BIG^3 is finite in float: lets x*sigmoid(x) avoid inf*0 at +-inf. */
+#define FNN_BIG ((T)1e10)
+
+/* ---- identity ---- */
+static inline T NAME(identity_fwd)(T x, T p) { (void)p; return x; }
+static inline T NAME(identity_der)(T x, T p) { (void)p; return NAME(select_sign)(x, 1, 1); }
+static inline T NAME(identity_bwd)(T g, T s, T p) { return g * NAME(identity_der)(s, p); }
+
+/* ---- sigmoid: with e = exp(-|x|) nothing overflows and 1 - sigma is never
+ * formed by cancellation: sigma(x) = 1/(1+e) for x >= 0, e/(1+e) below.
+ * sigmoid_scaled returns sigma(x) = m * s1 * s2 (see exp_parts), so that
+ * x * sigma(x) stays accurate where sigma(x) is subnormal. ---- */
+static inline T NAME(sigmoid_scaled)(T x, T *s1, T *s2)
+{
+    T p1, p2;
+    T m = NAME(exp_parts)(-NAME(fabs)(x), &p1, &p2);
+    T s = 1 / (1 + m * p1 * p2);
+    const int neg = x < 0;
+    *s1 = neg ? p1 : 1;
+    *s2 = neg ? p2 : 1;
+    return neg ? m * s : (x >= 0 ? s : x);     /* NaN stays NaN */
+}
+static inline T NAME(sigmoid_fwd)(T x, T p)
+{
+    (void)p;
+    T s1, s2;
+    T m = NAME(sigmoid_scaled)(x, &s1, &s2);
+    return m * s1 * s2;
+}
+static inline T NAME(sigmoid_der)(T x, T p)
+{
+    (void)p;
+    T e = NAME(exp)(-NAME(fabs)(x));
+    T d = 1 + e;
+    return e / (d * d);                /* sigma (1 - sigma), symmetric in x */
+}
+static inline T NAME(sigmoid_bwd)(T g, T y, T p) { (void)p; return g * (y * (1 - y)); }
+
+/* ---- tanh: tanh|x| = -u/(u+2) with u = expm1(-2|x|) in (-1, 0], accurate
+ * near 0 and free of overflow; the sign is copied back so tanh(-0) = -0. ---- */
+static inline T NAME(tanh_fwd)(T x, T p)
+{
+    (void)p;
+    T a = NAME(clamp)(NAME(fabs)(x), 0, 20);   /* tanh(20) rounds to 1 */
+    T u = NAME(expm1)(-2 * a);
+    return NAME(copysign)(-u / (u + 2), x);
+}
+static inline T NAME(tanh_der)(T x, T p)
+{
+    (void)p;
+    T e = NAME(exp)(-2 * NAME(fabs)(x));
+    T d = 1 + e;
+    return (4 * e) / (d * d);          /* sech^2 x, no 1 - tanh^2 cancellation */
+}
+static inline T NAME(tanh_bwd)(T g, T y, T p) { (void)p; return g * ((1 - y) * (1 + y)); }
+
+/* ---- relu (derivative 1 at 0, the article's convention) ---- */
+static inline T NAME(relu_fwd)(T x, T p) { (void)p; return x < 0 ? 0 : x; }
+static inline T NAME(relu_der)(T x, T p) { (void)p; return NAME(select_sign)(x, 0, 1); }
+static inline T NAME(relu_bwd)(T g, T x, T p) { return g * NAME(relu_der)(x, p); }
+
+/* ---- leaky relu, slope p below 0 ---- */
+static inline T NAME(leaky_relu_fwd)(T x, T p) { return x < 0 ? p * x : x; }
+static inline T NAME(leaky_relu_der)(T x, T p) { return NAME(select_sign)(x, p, 1); }
+static inline T NAME(leaky_relu_bwd)(T g, T x, T p) { return g * NAME(leaky_relu_der)(x, p); }
+
+/* ---- elu: p (e^x - 1) below 0 ---- */
+static inline T NAME(elu_fwd)(T x, T p) { return x < 0 ? p * NAME(expm1)(x) : x; }
+static inline T NAME(elu_der)(T x, T p) { return NAME(select_sign)(x, p * NAME(exp)(x), 1); }
+static inline T NAME(elu_bwd)(T g, T x, T p) { return g * NAME(elu_der)(x, p); }
+
+/* ---- softplus = max(x, 0) + log1p(e^-|x|): no overflow for large x ---- */
+static inline T NAME(softplus_fwd)(T x, T p)
+{
+    (void)p;
+    return (x < 0 ? 0 : x) + NAME(log1p_unit)(NAME(exp)(-NAME(fabs)(x)));
+}
+static inline T NAME(softplus_der)(T x, T p) { return NAME(sigmoid_fwd)(x, p); }
+static inline T NAME(softplus_bwd)(T g, T x, T p) { return g * NAME(sigmoid_fwd)(x, p); }
+
+/* ---- silu = x sigma(x); f' = sigma(x) (1 + x sigma(-x)) ---- */
+static inline T NAME(silu_fwd)(T x, T p)
+{
+    (void)p;
+    T s1, s2;
+    T xc = x < -FNN_BIG ? -FNN_BIG : x;        /* -inf * 0 would be NaN */
+    T m = NAME(sigmoid_scaled)(xc, &s1, &s2);
+    /* below EXP_MIN_ARG, x e^x is under the smallest subnormal */
+    return xc < EXP_MIN_ARG ? -(T)0 : (xc * m) * s1 * s2;
+}
+static inline T NAME(silu_der)(T x, T p)
+{
+    (void)p;
+    T xc = NAME(clamp)(x, -FNN_BIG, FNN_BIG);
+    T e = NAME(exp)(-NAME(fabs)(xc));
+    T s = 1 / (1 + e);
+    T sig_pos = xc >= 0 ? s : e * s;           /* sigma(x)  */
+    T sig_neg = xc >= 0 ? e * s : s;           /* sigma(-x) */
+    return sig_pos + xc * (sig_pos * sig_neg);
+}
+static inline T NAME(silu_bwd)(T g, T x, T p) { return g * NAME(silu_der)(x, p); }
+
+/* ---- gelu, tanh approximation: 0.5 x (1 + tanh u) = x sigma(2u),
+ * u = sqrt(2/pi) (x + 0.044715 x^3) ---- */
+#define FNN_GELU_C ((T)0.7978845608028654)
+#define FNN_GELU_K ((T)0.044715)
+static inline T NAME(gelu_tanh_fwd)(T x, T p)
+{
+    (void)p;
+    T s1, s2;
+    T xc = NAME(clamp)(x, -FNN_BIG, FNN_BIG);
+    T two_u = 2 * FNN_GELU_C * (xc + FNN_GELU_K * xc * xc * xc);
+    T y = (xc * NAME(sigmoid_scaled)(two_u, &s1, &s2)) * s1 * s2;
+    y = two_u < EXP_MIN_ARG ? -(T)0 : y;       /* x sigma(2u) underflows */
+    return x > FNN_BIG ? x : y;                /* keeps +inf */
+}
+static inline T NAME(gelu_tanh_der)(T x, T p)
+{
+    T xc = NAME(clamp)(x, -FNN_BIG, FNN_BIG);
+    T two_u = 2 * FNN_GELU_C * (xc + FNN_GELU_K * xc * xc * xc);
+    T sig = NAME(sigmoid_fwd)(two_u, p);
+    T dsig = NAME(sigmoid_der)(two_u, p);      /* sigma (1 - sigma) at 2u */
+    T du = 2 * FNN_GELU_C * (1 + 3 * FNN_GELU_K * xc * xc);
+    return sig + xc * du * dsig;
+}
+static inline T NAME(gelu_tanh_bwd)(T g, T x, T p) { return g * NAME(gelu_tanh_der)(x, p); }
+
+/* ---- gelu, exact: x Phi(x), Phi(x) = erfc(-x/sqrt 2)/2 ---- */
+static inline T NAME(gelu_fwd)(T x, T p) { (void)p; return NAME(gelu_exact)(x); }
+static inline T NAME(gelu_der)(T x, T p) { (void)p; return NAME(gelu_exact_der)(x); }
+static inline T NAME(gelu_bwd)(T g, T x, T p) { return g * NAME(gelu_der)(x, p); }

@@ -1,0 +1,31 @@
+/* C interface of fastnn's elementwise kernels (implemented in fnn_kernels.c).
+ * Every function takes contiguous arrays and a length; validation, strides
+ * and threading live in the Cython layer.  The int-returning functions give
+ * -1 for an unknown activation id and 0 otherwise. */
+#ifndef FNN_KERNELS_H
+#define FNN_KERNELS_H
+#include <stddef.h>
+
+enum fnn_activation {
+    FNN_IDENTITY = 0, FNN_SIGMOID, FNN_TANH, FNN_RELU, FNN_LEAKY_RELU,
+    FNN_ELU, FNN_SOFTPLUS, FNN_SILU, FNN_GELU, FNN_GELU_TANH,
+    FNN_N_ACTIVATIONS
+};
+
+#define FNN_DECLARE(T, SUF)                                                        \
+int fnn_forward_##SUF(int act, const T *x, T *y, ptrdiff_t n, double p);           \
+int fnn_derivative_##SUF(int act, const T *x, T *y, ptrdiff_t n, double p);        \
+int fnn_backward_##SUF(int act, const T *g, const T *s, T *y, ptrdiff_t n, double p); \
+void fnn_softmax_rows_##SUF(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols);     \
+void fnn_log_softmax_rows_##SUF(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols); \
+void fnn_softmax_backward_rows_##SUF(const T *g, const T *y, T *out,               \
+                                     ptrdiff_t rows, ptrdiff_t cols);
+
+FNN_DECLARE(float, f32)
+FNN_DECLARE(double, f64)
+#undef FNN_DECLARE
+
+const char *fnn_simd_selected_name(void);
+const char *fnn_simd_compiled_names(void);
+
+#endif

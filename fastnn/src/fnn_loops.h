@@ -1,0 +1,163 @@
+/* The array loops over the scalar functions of fnn_activations.h, for one
+ * type T.  Each loop is compiled once per SIMD target (FNN_CLONES), and the
+ * dispatchers at the bottom pick the loop for an activation id.  Loops take
+ * contiguous memory; strides, threads and validation are the caller's. */
+
+#define FNN_DEFINE_LOOPS(act)                                                  \
+FNN_CLONES static void NAME(act##_fwd_loop)(const T *x, T *y, ptrdiff_t n, T p) \
+{                                                                               \
+    for (ptrdiff_t i = 0; i < n; ++i) y[i] = NAME(act##_fwd)(x[i], p);          \
+}                                                                               \
+FNN_CLONES static void NAME(act##_der_loop)(const T *x, T *y, ptrdiff_t n, T p) \
+{                                                                               \
+    for (ptrdiff_t i = 0; i < n; ++i) y[i] = NAME(act##_der)(x[i], p);          \
+}                                                                               \
+FNN_CLONES static void NAME(act##_bwd_loop)(const T *g, const T *s, T *y,       \
+                                            ptrdiff_t n, T p)                   \
+{                                                                               \
+    for (ptrdiff_t i = 0; i < n; ++i) y[i] = NAME(act##_bwd)(g[i], s[i], p);    \
+}
+
+FNN_DEFINE_LOOPS(identity)
+FNN_DEFINE_LOOPS(sigmoid)
+FNN_DEFINE_LOOPS(tanh)
+FNN_DEFINE_LOOPS(relu)
+FNN_DEFINE_LOOPS(leaky_relu)
+FNN_DEFINE_LOOPS(elu)
+FNN_DEFINE_LOOPS(softplus)
+FNN_DEFINE_LOOPS(silu)
+FNN_DEFINE_LOOPS(gelu)
+FNN_DEFINE_LOOPS(gelu_tanh)
+
+#define FNN_CASE(ID, act, kind, ...) case ID: NAME(act##_##kind##_loop)(__VA_ARGS__); return 0;
+#define FNN_SWITCH(kind, ...)                                  \
+    switch (act) {                                             \
+    FNN_CASE(FNN_IDENTITY, identity, kind, __VA_ARGS__)        \
+    FNN_CASE(FNN_SIGMOID, sigmoid, kind, __VA_ARGS__)          \
+    FNN_CASE(FNN_TANH, tanh, kind, __VA_ARGS__)                \
+    FNN_CASE(FNN_RELU, relu, kind, __VA_ARGS__)                \
+    FNN_CASE(FNN_LEAKY_RELU, leaky_relu, kind, __VA_ARGS__)    \
+    FNN_CASE(FNN_ELU, elu, kind, __VA_ARGS__)                  \
+    FNN_CASE(FNN_SOFTPLUS, softplus, kind, __VA_ARGS__)        \
+    FNN_CASE(FNN_SILU, silu, kind, __VA_ARGS__)                \
+    FNN_CASE(FNN_GELU, gelu, kind, __VA_ARGS__)                \
+    FNN_CASE(FNN_GELU_TANH, gelu_tanh, kind, __VA_ARGS__)      \
+    default: return -1;                                        \
+    }
+
+int NAME(fnn_forward)(int act, const T *x, T *y, ptrdiff_t n, double p)
+{
+    FNN_SWITCH(fwd, x, y, n, (T)p)
+}
+
+int NAME(fnn_derivative)(int act, const T *x, T *y, ptrdiff_t n, double p)
+{
+    FNN_SWITCH(der, x, y, n, (T)p)
+}
+
+int NAME(fnn_backward)(int act, const T *g, const T *s, T *y, ptrdiff_t n, double p)
+{
+    FNN_SWITCH(bwd, g, s, y, n, (T)p)
+}
+
+/* ---- softmax family over the last axis of a (rows, cols) C-ordered block,
+ * shifted by the row maximum so that no exp overflows. ---- */
+
+/* Reductions keep FNN_LANES independent partial results: without
+ * -ffast-math the compiler may not reorder a single running sum, which
+ * would also stop it vectorising the loop. */
+#define FNN_LANES 16
+
+FNN_CLONES static T NAME(row_max)(const T *x, ptrdiff_t n)
+{
+    T acc[FNN_LANES];
+    ptrdiff_t i = 0;
+    for (int j = 0; j < FNN_LANES; ++j) acc[j] = -(T)INFINITY;
+    for (; i + FNN_LANES <= n; i += FNN_LANES)
+        for (int j = 0; j < FNN_LANES; ++j) acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];
+    T m = -(T)INFINITY;
+    for (; i < n; ++i) m = x[i] > m ? x[i] : m;
+    for (int j = 0; j < FNN_LANES; ++j) m = acc[j] > m ? acc[j] : m;
+    return m;
+}
+
+FNN_CLONES static T NAME(dot)(const T *a, const T *b, ptrdiff_t n)
+{
+    T acc[FNN_LANES] = {0};
+    ptrdiff_t i = 0;
+    for (; i + FNN_LANES <= n; i += FNN_LANES)
+        for (int j = 0; j < FNN_LANES; ++j) acc[j] += a[i + j] * b[i + j];
+    T s = 0;
+    for (; i < n; ++i) s += a[i] * b[i];
+    for (int j = 0; j < FNN_LANES; ++j) s += acc[j];
+    return s;
+}
+
+FNN_CLONES static T NAME(sum)(const T *x, ptrdiff_t n)
+{
+    T acc[FNN_LANES] = {0};
+    ptrdiff_t i = 0;
+    for (; i + FNN_LANES <= n; i += FNN_LANES)
+        for (int j = 0; j < FNN_LANES; ++j) acc[j] += x[i + j];
+    T s = 0;
+    for (; i < n; ++i) s += x[i];
+    for (int j = 0; j < FNN_LANES; ++j) s += acc[j];
+    return s;
+}
+
+/* y = exp(x - m); returns the sum.  A NaN anywhere makes the sum NaN. */
+FNN_CLONES static T NAME(exp_shifted)(const T *x, T *y, ptrdiff_t n, T m)
+{
+    for (ptrdiff_t i = 0; i < n; ++i) y[i] = NAME(exp)(x[i] - m);
+    return NAME(sum)(y, n);
+}
+
+FNN_CLONES static void NAME(scale)(T *y, ptrdiff_t n, T c)
+{
+    for (ptrdiff_t i = 0; i < n; ++i) y[i] *= c;
+}
+
+/* y = (x - m) - c: x - m is exact near the maximum, where it matters. */
+FNN_CLONES static void NAME(shift2)(const T *x, T *y, ptrdiff_t n, T m, T c)
+{
+    for (ptrdiff_t i = 0; i < n; ++i) y[i] = (x[i] - m) - c;
+}
+
+/* A row of all -inf (or containing +inf) has no finite maximum to shift by:
+ * softmax is then NaN there, as 0/0 is. */
+static T NAME(safe_max)(const T *x, ptrdiff_t n)
+{
+    T m = NAME(row_max)(x, n);
+    return (m == (T)INFINITY || m == -(T)INFINITY) ? (T)NAN : m;
+}
+
+void NAME(fnn_softmax_rows)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols)
+{
+    for (ptrdiff_t r = 0; r < rows; ++r, x += cols, y += cols) {
+        T m = NAME(safe_max)(x, cols);
+        T sum = NAME(exp_shifted)(x, y, cols, m);
+        NAME(scale)(y, cols, 1 / sum);
+    }
+}
+
+void NAME(fnn_log_softmax_rows)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols)
+{
+    for (ptrdiff_t r = 0; r < rows; ++r, x += cols, y += cols) {
+        T m = NAME(safe_max)(x, cols);
+        T sum = NAME(exp_shifted)(x, y, cols, m);   /* y is scratch here */
+        NAME(shift2)(x, y, cols, m, (T)log((double)sum));
+    }
+}
+
+FNN_CLONES static void NAME(softmax_bwd_row)(const T *g, const T *y, T *out, ptrdiff_t n, T d)
+{
+    for (ptrdiff_t i = 0; i < n; ++i) out[i] = y[i] * (g[i] - d);
+}
+
+/* out = y * (g - sum(g * y)) row by row; out may alias g. */
+void NAME(fnn_softmax_backward_rows)(const T *g, const T *y, T *out,
+                                     ptrdiff_t rows, ptrdiff_t cols)
+{
+    for (ptrdiff_t r = 0; r < rows; ++r, g += cols, y += cols, out += cols)
+        NAME(softmax_bwd_row)(g, y, out, cols, NAME(dot)(g, y, cols));
+}

@@ -1,0 +1,65 @@
+"""Build of fastnn's compiled extension.
+
+Flags: -O3 and OpenMP, no debug info (-g0), and never -march=native or
+-ffast-math: the wheel must run on any x86-64 CPU (SIMD paths are chosen at
+run time by target_clones, see fastnn/src/fnn_dispatch.h) and -ffast-math
+would switch on flush-to-zero for the whole Python process.  A compiler
+without OpenMP still builds; the kernels then run on one thread.
+"""
+import os
+import sys
+import tempfile
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+
+def _compiles_with(compiler, flag):
+    """True if a trivial OpenMP program compiles and links with `flag`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "omp_check.c")
+        with open(src, "w") as f:
+            f.write("#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n")
+        try:
+            objs = compiler.compile([src], output_dir=tmp, extra_postargs=[flag])
+            compiler.link_executable(objs, os.path.join(tmp, "omp_check"),
+                                     extra_postargs=[flag])
+        except Exception:
+            return False
+    return True
+
+
+class BuildExt(build_ext):
+    def build_extensions(self):
+        if self.compiler.compiler_type == "msvc":
+            base, omp = ["/O2"], "/openmp"
+        else:
+            # -fno-trapping-math lets GCC if-convert the kernels' selects into SIMD
+            # blends; it changes no result and, unlike -ffast-math, no FPU mode.
+            base = ["-O3", "-g0", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math"]
+            omp = "-fopenmp"
+        have_omp = os.environ.get("FASTNN_NO_OPENMP") != "1" and _compiles_with(self.compiler, omp)
+        for ext in self.extensions:
+            ext.extra_compile_args = base + ([omp] if have_omp else [])
+            ext.extra_link_args = [omp] if have_omp and self.compiler.compiler_type != "msvc" else []
+        print(f"fastnn: OpenMP {'enabled' if have_omp else 'not available: single-threaded kernels'}",
+              file=sys.stderr)
+        super().build_extensions()
+
+
+extensions = [
+    Extension(
+        "fastnn._kernels",
+        sources=["fastnn/_kernels.pyx", "fastnn/src/fnn_kernels.c"],
+        include_dirs=[np.get_include(), "fastnn/src"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        depends=[os.path.join("fastnn/src", f) for f in os.listdir("fastnn/src")],
+    )
+]
+
+setup(
+    ext_modules=cythonize(extensions, compiler_directives={"language_level": "3"}),
+    cmdclass={"build_ext": BuildExt},
+)
