@@ -1,0 +1,46 @@
+"""Build and run-time facts for bug reports: fastnn.show_config()."""
+import platform
+import sys
+import sysconfig
+
+import numpy as np
+
+from fastnn import _kernels
+from fastnn._version import __version__
+
+
+def config():
+    """The facts :func:`show_config` prints, as a dict of strings."""
+    compiled, selected = _kernels.simd_info()
+    return {
+        "fastnn": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "compiler": sysconfig.get_config_var("CC") or "unknown",
+        "compiler flags": "-O3 -g0 -std=gnu11 -fno-math-errno -fno-trapping-math"
+                          + (" -fopenmp" if _kernels.openmp_enabled() else ""),
+        "simd targets compiled": compiled,
+        "simd target selected": selected,
+        "openmp": "enabled" if _kernels.openmp_enabled() else "disabled",
+        "openmp threads": str(_kernels.get_num_threads()),
+        "numpy": np.__version__,
+    }
+
+
+def show_config(file=None):
+    """Print what a bug report needs: versions, compiler and flags, SIMD
+    targets compiled and the one selected at run time, OpenMP threads.
+
+    Parameters
+    ----------
+    file : file-like, optional
+        Where to print; standard output by default.
+    """
+    for key, value in config().items():
+        print(f"{key:>22}: {value}", file=file or sys.stdout)
+
+
+def main(argv=None):
+    """``python -m fastnn config``."""
+    show_config()
+    return 0
