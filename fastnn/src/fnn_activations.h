@@ -21,29 +21,28 @@ static inline T NAME(identity_bwd)(T g, T s, T p) { return g * NAME(identity_der
 
 /* ---- sigmoid: with e = exp(-|x|) nothing overflows and 1 - sigma is never
  * formed by cancellation: sigma(x) = 1/(1+e) for x >= 0, e/(1+e) below.
- * sigmoid_scaled returns sigma(x) = m * s1 * s2 (see exp_parts), so that
- * x * sigma(x) stays accurate where sigma(x) is subnormal. ---- */
-static inline T NAME(sigmoid_scaled)(T x, T *s1, T *s2)
+ * sigmoid_scaled returns m with sigma(x) = m * scale, where m stays normal
+ * (see exp_nonpos_hi), so that x * sigma(x) is accurate where sigma(x) is
+ * subnormal: multiply by x first, by scale last.  NaN gives NaN. ---- */
+static inline T NAME(sigmoid_scaled)(T x, T *scale)
 {
-    T p1, p2;
-    T m = NAME(exp_parts)(-NAME(fabs)(x), &p1, &p2);
-    T s = 1 / (1 + m * p1 * p2);
+    T e_hi = NAME(exp_nonpos_hi)(-NAME(fabs)(x));
+    T s = 1 / (1 + e_hi * NONPOS_SCALE);
     const int neg = x < 0;
-    *s1 = neg ? p1 : 1;
-    *s2 = neg ? p2 : 1;
-    return neg ? m * s : (x >= 0 ? s : x);     /* NaN stays NaN */
+    *scale = neg ? NONPOS_SCALE : 1;
+    return neg ? e_hi * s : s;
 }
 static inline T NAME(sigmoid_fwd)(T x, T p)
 {
     (void)p;
-    T s1, s2;
-    T m = NAME(sigmoid_scaled)(x, &s1, &s2);
-    return m * s1 * s2;
+    T scale;
+    T m = NAME(sigmoid_scaled)(x, &scale);
+    return m * scale;
 }
 static inline T NAME(sigmoid_der)(T x, T p)
 {
     (void)p;
-    T e = NAME(exp)(-NAME(fabs)(x));
+    T e = NAME(exp_nonpos)(-NAME(fabs)(x));
     T d = 1 + e;
     return e / (d * d);                /* sigma (1 - sigma), symmetric in x */
 }
@@ -54,14 +53,15 @@ static inline T NAME(sigmoid_bwd)(T g, T y, T p) { (void)p; return g * (y * (1 -
 static inline T NAME(tanh_fwd)(T x, T p)
 {
     (void)p;
-    T a = NAME(clamp)(NAME(fabs)(x), 0, 20);   /* tanh(20) rounds to 1 */
-    T u = NAME(expm1)(-2 * a);
-    return NAME(copysign)(-u / (u + 2), x);
+    T a = NAME(fabs)(x);
+    a = a > 20 ? 20 : a;                       /* tanh(20) rounds to 1 */
+    T u = NAME(expm1_nonpos)(-2 * a);
+    return NAME(copysign)(u / (-2 - u), x);
 }
 static inline T NAME(tanh_der)(T x, T p)
 {
     (void)p;
-    T e = NAME(exp)(-2 * NAME(fabs)(x));
+    T e = NAME(exp_nonpos)(-2 * NAME(fabs)(x));
     T d = 1 + e;
     return (4 * e) / (d * d);          /* sech^2 x, no 1 - tanh^2 cancellation */
 }
@@ -78,15 +78,15 @@ static inline T NAME(leaky_relu_der)(T x, T p) { return NAME(select_sign)(x, p, 
 static inline T NAME(leaky_relu_bwd)(T g, T x, T p) { return g * NAME(leaky_relu_der)(x, p); }
 
 /* ---- elu: p (e^x - 1) below 0 ---- */
-static inline T NAME(elu_fwd)(T x, T p) { return x < 0 ? p * NAME(expm1)(x) : x; }
-static inline T NAME(elu_der)(T x, T p) { return NAME(select_sign)(x, p * NAME(exp)(x), 1); }
+static inline T NAME(elu_fwd)(T x, T p) { return x < 0 ? p * NAME(expm1_nonpos)(x) : x; }
+static inline T NAME(elu_der)(T x, T p) { return NAME(select_sign)(x, p * NAME(exp_nonpos)(x), 1); }
 static inline T NAME(elu_bwd)(T g, T x, T p) { return g * NAME(elu_der)(x, p); }
 
 /* ---- softplus = max(x, 0) + log1p(e^-|x|): no overflow for large x ---- */
 static inline T NAME(softplus_fwd)(T x, T p)
 {
     (void)p;
-    return (x < 0 ? 0 : x) + NAME(log1p_unit)(NAME(exp)(-NAME(fabs)(x)));
+    return (x < 0 ? 0 : x) + NAME(log1p_unit)(NAME(exp_nonpos)(-NAME(fabs)(x)));
 }
 static inline T NAME(softplus_der)(T x, T p) { return NAME(sigmoid_fwd)(x, p); }
 static inline T NAME(softplus_bwd)(T g, T x, T p) { return g * NAME(sigmoid_fwd)(x, p); }
@@ -95,17 +95,17 @@ static inline T NAME(softplus_bwd)(T g, T x, T p) { return g * NAME(sigmoid_fwd)
 static inline T NAME(silu_fwd)(T x, T p)
 {
     (void)p;
-    T s1, s2;
+    T scale;
     T xc = x < -FNN_BIG ? -FNN_BIG : x;        /* -inf * 0 would be NaN */
-    T m = NAME(sigmoid_scaled)(xc, &s1, &s2);
+    T m = NAME(sigmoid_scaled)(xc, &scale);
     /* below EXP_MIN_ARG, x e^x is under the smallest subnormal */
-    return xc < EXP_MIN_ARG ? -(T)0 : (xc * m) * s1 * s2;
+    return xc < EXP_MIN_ARG ? -(T)0 : (xc * m) * scale;
 }
 static inline T NAME(silu_der)(T x, T p)
 {
     (void)p;
     T xc = NAME(clamp)(x, -FNN_BIG, FNN_BIG);
-    T e = NAME(exp)(-NAME(fabs)(xc));
+    T e = NAME(exp_nonpos)(-NAME(fabs)(xc));
     T s = 1 / (1 + e);
     T sig_pos = xc >= 0 ? s : e * s;           /* sigma(x)  */
     T sig_neg = xc >= 0 ? e * s : s;           /* sigma(-x) */
@@ -120,10 +120,10 @@ static inline T NAME(silu_bwd)(T g, T x, T p) { return g * NAME(silu_der)(x, p);
 static inline T NAME(gelu_tanh_fwd)(T x, T p)
 {
     (void)p;
-    T s1, s2;
+    T scale;
     T xc = NAME(clamp)(x, -FNN_BIG, FNN_BIG);
     T two_u = 2 * FNN_GELU_C * (xc + FNN_GELU_K * xc * xc * xc);
-    T y = (xc * NAME(sigmoid_scaled)(two_u, &s1, &s2)) * s1 * s2;
+    T y = (xc * NAME(sigmoid_scaled)(two_u, &scale)) * scale;
     y = two_u < EXP_MIN_ARG ? -(T)0 : y;       /* x sigma(2u) underflows */
     return x > FNN_BIG ? x : y;                /* keeps +inf */
 }

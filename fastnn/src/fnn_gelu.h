@@ -5,8 +5,8 @@
  * alone would cost hundreds of ULP near x = -30.  z is therefore carried
  * as z_hi + z_lo and erfc(z_hi + z_lo) ~ erfc(z_hi) - z_lo 2/sqrt(pi)
  * exp(-z_hi^2); likewise exp(-x^2/2) uses x^2 split exactly with fma.
- * This version evaluates erfc/exp in double with libm, so it is accurate but
- * not vectorised.
+ * The double version evaluates erfc/exp with libm, so it is accurate but not
+ * vectorised; the float version (FNN_GELU_VIA_DOUBLE) uses fnn_phi.h.
  */
 
 static inline double NAME(phi_cdf_dd)(double x)
@@ -30,6 +30,25 @@ static inline double NAME(phi_pdf_dd)(double x)
     return inv_sqrt_2pi * exp(-0.5 * h) * (1 - 0.5 * l);
 }
 
+#if FNN_GELU_VIA_DOUBLE
+/* float: evaluate in double with the vectorisable Phi of fnn_phi.h and round
+ * once; beyond |x| = 40 the limits (x, or -0 below) avoid inf * 0. */
+static inline T NAME(gelu_exact)(T x)
+{
+    double xd = (double)x;
+    double y = xd * fnn_phi_cdf(xd);
+    y = xd < -40 ? -0.0 : y;
+    return (T)(xd > 40 ? xd : y);
+}
+
+static inline T NAME(gelu_exact_der)(T x)
+{
+    double xd = (double)x;
+    double d = fnn_phi_cdf(xd) + xd * fnn_phi_pdf(xd);
+    d = xd < -40 ? 0.0 : d;
+    return (T)(xd > 40 ? 1.0 : d);
+}
+#else
 static inline T NAME(gelu_exact)(T x)
 {
     double xd = (double)x;
@@ -45,3 +64,4 @@ static inline T NAME(gelu_exact_der)(T x)
     if (xd < -40) return 0;
     return (T)(NAME(phi_cdf_dd)(xd) + xd * NAME(phi_pdf_dd)(xd));
 }
+#endif

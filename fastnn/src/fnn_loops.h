@@ -108,7 +108,7 @@ FNN_CLONES static T NAME(sum)(const T *x, ptrdiff_t n)
 /* y = exp(x - m); returns the sum.  A NaN anywhere makes the sum NaN. */
 FNN_CLONES static T NAME(exp_shifted)(const T *x, T *y, ptrdiff_t n, T m)
 {
-    for (ptrdiff_t i = 0; i < n; ++i) y[i] = NAME(exp)(x[i] - m);
+    for (ptrdiff_t i = 0; i < n; ++i) y[i] = NAME(exp_nonpos)(x[i] - m);
     return NAME(sum)(y, n);
 }
 

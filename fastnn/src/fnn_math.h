@@ -1,6 +1,6 @@
 /* Branch-free, vectorisable elementary functions: a "template" included once
- * per floating type by fnn_kernels.c, which first defines the type traits
- * (T, SUF, UINT, MANT_BITS, EXP_BIAS, ...).
+ * per floating type by fnn_kernels.c after fnn_traits_f32.h or
+ * fnn_traits_f64.h (T, SUF, UINT, MANT_BITS, EXP_BIAS, ...).
  *
  * Why not libm: a loop calling expf() cannot be vectorised by the compiler
  * (1.5-1.8 ns/element here), while these polynomial forms compile to SIMD
@@ -9,10 +9,6 @@
  * long enough to be below half an ULP, and 2^k built from the exponent bits.
  * NaN propagates through every function; +-inf reach the right limits.
  */
-
-#define FNN_CAT_(a, b) a##_##b
-#define FNN_CAT(a, b) FNN_CAT_(a, b)
-#define NAME(f) FNN_CAT(f, SUF)
 
 /* Clamp without fmin/fmax: those drop NaN, comparisons keep it. */
 static inline T NAME(clamp)(T x, T lo, T hi)
@@ -42,16 +38,25 @@ static inline T NAME(fabs)(T x)
     return NAME(from_bits)(NAME(to_bits)(x) & ~sign);
 }
 
-/* Round to nearest integer by adding and removing 1.5 * 2^MANT_BITS; valid
- * for |x| < 2^(MANT_BITS-1), which every caller guarantees by clamping. */
-static inline T NAME(round_magic)(T x) { return (x + ROUND_MAGIC) - ROUND_MAGIC; }
-
-/* 2^k for an integral kf with EXP_BIAS + kf in [1, 2*EXP_BIAS]: the low bits
- * of kf + ROUND_MAGIC hold k, shifting them into the exponent field. */
-static inline T NAME(pow2)(T kf)
+/* x = k ln2 + r with k = round(x / ln2) and |r| <= ln2/2.  Returns k (as T)
+ * and stores r and k_magic = k + ROUND_MAGIC: adding 1.5 * 2^MANT_BITS rounds
+ * to an integer and leaves k in the low mantissa bits, ready for pow2_of.
+ * Valid for |x / ln2| < 2^(MANT_BITS-1), which the callers' clamps ensure. */
+static inline T NAME(reduce_ln2)(T x, T *r, T *k_magic)
 {
-    UINT u = NAME(to_bits)(kf + ROUND_MAGIC);
-    return NAME(from_bits)((u << MANT_BITS) + ((UINT)EXP_BIAS << MANT_BITS));
+    T y = x * (T)1.4426950408889634 + ROUND_MAGIC;
+    T kf = y - ROUND_MAGIC;
+    *k_magic = y;
+    *r = (x - kf * LN2_HI) - kf * LN2_LO;
+    return kf;
+}
+
+/* 2^(k + extra) from k_magic: shift k's bits into the exponent field and
+ * add the biased exponent; k + extra + EXP_BIAS must lie in [1, 2 EXP_BIAS]. */
+static inline T NAME(pow2_of)(T k_magic, int extra)
+{
+    UINT u = NAME(to_bits)(k_magic) << MANT_BITS;
+    return NAME(from_bits)(u + ((UINT)(EXP_BIAS + extra) << MANT_BITS));
 }
 
 /* expm1(r) for |r| <= ln2/2: r + r^2 (1/2! + r/3! + ...). */
@@ -63,46 +68,32 @@ static inline T NAME(expm1_poly)(T r)
     return r + (r * r) * p;
 }
 
-/* x = k ln2 + r; returns k (integral, as T) and stores r. */
-static inline T NAME(reduce_ln2)(T x, T *r)
+/* exp(t) * 2^NONPOS_SHIFT for t <= 0 (or NaN).  Every caller needs exp of a
+ * non-positive argument only (exp(-|x|), exp(x - max)), so one power of two
+ * suffices and, thanks to the shift, stays normal for t down to EXP_MIN_ARG;
+ * multiplying by NONPOS_SCALE = 2^-NONPOS_SHIFT afterwards rounds into the
+ * subnormals once.  Callers computing x * exp(t) multiply by x first and by
+ * the scale last, which keeps full accuracy where the result is subnormal.
+ * For t > 0 the result is meaningless (callers discard it by a select). */
+static inline T NAME(exp_nonpos_hi)(T t)
 {
-    T kf = NAME(round_magic)(x * (T)1.4426950408889634);
-    *r = (x - kf * LN2_HI) - kf * LN2_LO;
-    return kf;
+    T r, k_magic;
+    t = t < EXP_MIN_ARG ? EXP_MIN_ARG : t;
+    NAME(reduce_ln2)(t, &r, &k_magic);
+    return (1 + NAME(expm1_poly)(r)) * NAME(pow2_of)(k_magic, NONPOS_SHIFT);
 }
 
-/* exp(x) = m * s1 * s2 with m in [0.7, 1.5] and s1, s2 powers of two in the
- * normal range: two half-size scalings so that 2^k never leaves the normal
- * range, and the product overflows to inf or rounds into the subnormals
- * once.  Callers that multiply exp(x) by something else first (x * exp(x))
- * keep that product normal and scale last, for full accuracy in the
- * subnormal range. */
-static inline T NAME(exp_parts)(T x, T *s1, T *s2)
-{
-    T r;
-    x = NAME(clamp)(x, EXP_MIN_ARG, EXP_MAX_ARG);
-    T kf = NAME(reduce_ln2)(x, &r);
-    T k1 = NAME(round_magic)(kf * (T)0.5);
-    *s1 = NAME(pow2)(k1);
-    *s2 = NAME(pow2)(kf - k1);
-    return 1 + NAME(expm1_poly)(r);
-}
+static inline T NAME(exp_nonpos)(T t) { return NAME(exp_nonpos_hi)(t) * NONPOS_SCALE; }
 
-static inline T NAME(exp)(T x)
+/* expm1(t) for t <= 0 (or NaN), accurate near 0: 2^k (1 + p) - 1 computed
+ * as (2^k - 1) + 2^k p, where 2^k - 1 is exact.  Below -EXPM1_LIM the result
+ * rounds to -1 in either precision. */
+static inline T NAME(expm1_nonpos)(T t)
 {
-    T s1, s2;
-    T m = NAME(exp_parts)(x, &s1, &s2);
-    return m * s1 * s2;
-}
-
-/* expm1(x), accurate near 0.  Clamped to +-EXPM1_LIM, beyond which the
- * result is -1 (below) in this precision; callers clamp above. */
-static inline T NAME(expm1)(T x)
-{
-    T r;
-    x = NAME(clamp)(x, -EXPM1_LIM, EXPM1_LIM);
-    T kf = NAME(reduce_ln2)(x, &r);
-    T s = NAME(pow2)(kf);
+    T r, k_magic;
+    t = t < -EXPM1_LIM ? -EXPM1_LIM : t;
+    NAME(reduce_ln2)(t, &r, &k_magic);
+    T s = NAME(pow2_of)(k_magic, 0);
     return (s - 1) + s * NAME(expm1_poly)(r);
 }
 

@@ -1,0 +1,18 @@
+/* Type traits for the kernel templates: float. */
+#define T float
+#define SUF f32
+#define UINT uint32_t
+#define MANT_BITS 23
+#define EXP_BIAS 127
+#define ROUND_MAGIC 0x1.8p23f
+#define LN2_HI 0x1.62e4p-1f                 /* few bits: k * LN2_HI is exact */
+#define LN2_LO 1.4286068203094173e-06f
+#define EXP_MIN_ARG -120.0f                 /* x * exp(x) underflows to 0 below */
+#define EXP_MAX_ARG 89.0f                   /* and overflows to inf above */
+#define EXPM1_LIM 40.0f
+#define NONPOS_SHIFT 64                     /* exp(t) 2^64 is normal for t >= -120 */
+#define NONPOS_SCALE 0x1p-64f
+#define EXPM1_DEGREE 8                      /* r^9/9! < ulp/2 for |r| <= ln2/2 */
+#define EXPM1_COEF fnn_inv_fact_f32
+#define LOG1P_TERMS 6
+#define FNN_GELU_VIA_DOUBLE 1   /* float GELU evaluates Phi in double */

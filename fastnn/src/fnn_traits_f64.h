@@ -1,0 +1,18 @@
+/* Type traits for the kernel templates: double. */
+#define T double
+#define SUF f64
+#define UINT uint64_t
+#define MANT_BITS 52
+#define EXP_BIAS 1023
+#define ROUND_MAGIC 0x1.8p52
+#define LN2_HI 0x1.62e42fee00000p-1
+#define LN2_LO 0x1.a39ef35793c76p-33
+#define EXP_MIN_ARG -760.0
+#define EXP_MAX_ARG 710.0
+#define EXPM1_LIM 40.0
+#define NONPOS_SHIFT 128                    /* exp(t) 2^128 is normal for t >= -760 */
+#define NONPOS_SCALE 0x1p-128
+#define EXPM1_DEGREE 13
+#define EXPM1_COEF fnn_inv_fact_f64
+#define LOG1P_TERMS 12
+#define FNN_GELU_VIA_DOUBLE 0
