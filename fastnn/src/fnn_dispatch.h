@@ -24,6 +24,16 @@
 #  define FNN_CLONES
 #endif
 
+/* Polynomial loops must be unrolled completely, or the element loop around
+ * them does not vectorise (GCC's own limit is 16 iterations). */
+#if defined(__GNUC__) && !defined(__clang__)
+#  define FNN_UNROLL _Pragma("GCC unroll 32")
+#elif defined(__clang__)
+#  define FNN_UNROLL _Pragma("unroll")
+#else
+#  define FNN_UNROLL
+#endif
+
 /* The clone the resolver picks, mirrored here so show_config() can tell. */
 static inline const char *fnn_simd_selected(void)
 {

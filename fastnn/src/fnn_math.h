@@ -63,6 +63,7 @@ static inline T NAME(pow2_of)(T k_magic, int extra)
 static inline T NAME(expm1_poly)(T r)
 {
     T p = EXPM1_COEF[EXPM1_DEGREE - 2];
+    FNN_UNROLL
     for (int j = EXPM1_DEGREE - 3; j >= 0; --j)
         p = p * r + EXPM1_COEF[j];
     return r + (r * r) * p;
@@ -80,6 +81,19 @@ static inline T NAME(exp_nonpos_hi)(T t)
     T r, k_magic;
     t = t < EXP_MIN_ARG ? EXP_MIN_ARG : t;
     NAME(reduce_ln2)(t, &r, &k_magic);
+    return (1 + NAME(expm1_poly)(r)) * NAME(pow2_of)(k_magic, NONPOS_SHIFT);
+}
+
+/* exp(t + t_lo) * 2^NONPOS_SHIFT with t_lo a small correction carried
+ * through the reduction (r = (t - k ln2) + t_lo), for arguments known to
+ * more than working precision. */
+static inline T NAME(exp_nonpos_hi_split)(T t, T t_lo)
+{
+    T r, k_magic;
+    t = t < EXP_MIN_ARG ? EXP_MIN_ARG : t;
+    NAME(reduce_ln2)(t + t_lo, &r, &k_magic);
+    T kf = k_magic - ROUND_MAGIC;
+    r = ((t - kf * LN2_HI) - kf * LN2_LO) + t_lo;
     return (1 + NAME(expm1_poly)(r)) * NAME(pow2_of)(k_magic, NONPOS_SHIFT);
 }
 
@@ -108,6 +122,7 @@ static inline T NAME(log1p_unit)(T e)
     T s = num / den;
     T s2 = s * s;
     T p = (T)1 / (T)(2 * LOG1P_TERMS - 1);
+    FNN_UNROLL
     for (int j = LOG1P_TERMS - 2; j >= 0; --j)
         p = p * s2 + (T)1 / (T)(2 * j + 1);
     return (big ? (T)0.6931471805599453 : 0) + 2 * s * p;
