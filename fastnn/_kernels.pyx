@@ -106,7 +106,7 @@ cdef object _as_real_array(object x, str name):
     cdef int typenum
     if cnp.PyArray_CheckExact(x):
         typenum = cnp.PyArray_TYPE(<cnp.ndarray>x)
-        if typenum == cnp.NPY_FLOAT32 or typenum == cnp.NPY_FLOAT64:
+        if (typenum == cnp.NPY_FLOAT32 or typenum == cnp.NPY_FLOAT64) and _native(<cnp.ndarray>x):
             return x
     try:
         arr = np.asarray(x)
@@ -119,10 +119,16 @@ cdef object _as_real_array(object x, str name):
         if arr.dtype.itemsize == 2:
             return arr.astype(np.float32)
         if arr.dtype.itemsize in (4, 8):
-            return arr
+            # The C loops read native, aligned floats only.
+            return arr if _native(arr) else arr.astype(arr.dtype.newbyteorder("="), order="K")
     raise TypeError(
         f"{name} must hold real numbers (bool, integer, float16/32/64), "
         f"got dtype {arr.dtype}")
+
+
+cdef inline bint _native(cnp.ndarray a):
+    """Aligned and in the machine's byte order: what the C loops can read."""
+    return cnp.PyArray_ISALIGNED(a) and cnp.PyArray_ISNOTSWAPPED(a)
 
 
 cdef bint _same_shape(cnp.ndarray a, cnp.ndarray b):
@@ -171,7 +177,7 @@ cdef inline bint _partial_overlap(cnp.ndarray a, cnp.ndarray b):
 cdef bint _flat_ok(cnp.ndarray out, tuple inputs):
     """All arrays contiguous in one order with no partial overlap."""
     cdef int order = _order(out)
-    if order == 0:
+    if order == 0 or not _native(out):
         return False
     for a in inputs:
         if _order(<cnp.ndarray>a) != order or _partial_overlap(<cnp.ndarray>a, out):
@@ -380,6 +386,7 @@ def rowwise(int what, x, y=None, int axis=-1, out=None):
     am = np.ascontiguousarray(np.moveaxis(a, axis, -1))
     bm = np.ascontiguousarray(np.moveaxis(b, axis, -1)) if b is not None else None
     direct = (out is not None and axis == ndim - 1 and _order(<cnp.ndarray>out) == 1
+              and _native(<cnp.ndarray>out)
               and not _partial_overlap(am, <cnp.ndarray>out)
               and (bm is None or not _partial_overlap(bm, <cnp.ndarray>out)))
     cdef cnp.ndarray res = <cnp.ndarray>out if direct else _empty_like(am)
