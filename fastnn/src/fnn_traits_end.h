@@ -1,11 +1,18 @@
 /* Clears the type traits so that the next fnn_traits_*.h can set them. */
+#undef ERFC_Q
+#undef ERFC_Q_DEGREE
+#undef ERFC_T_HI
+#undef ERFC_T_LO
 #undef EXPM1_COEF
 #undef EXPM1_DEGREE
 #undef EXPM1_LIM
 #undef EXP_BIAS
 #undef EXP_MAX_ARG
 #undef EXP_MIN_ARG
-#undef FNN_GELU_VIA_DOUBLE
+#undef FMA_T
+#undef GELU_SERIES
+#undef GELU_SERIES_TERMS
+#undef GELU_X_MAX
 #undef LN2_HI
 #undef LN2_LO
 #undef LOG1P_TERMS

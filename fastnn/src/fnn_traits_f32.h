@@ -15,4 +15,11 @@
 #define EXPM1_DEGREE 8                      /* r^9/9! < ulp/2 for |r| <= ln2/2 */
 #define EXPM1_COEF fnn_inv_fact_f32
 #define LOG1P_TERMS 6
-#define FNN_GELU_VIA_DOUBLE 1   /* float GELU evaluates Phi in double */
+#define FMA_T fmaf
+#define GELU_SERIES fnn_phi_series_f32
+#define GELU_SERIES_TERMS 9
+#define ERFC_Q fnn_erfc_q_f32
+#define ERFC_Q_DEGREE 7
+#define ERFC_T_LO 0.16f                     /* t at z = 10.5 */
+#define ERFC_T_HI 0.7387961250362586f       /* t at z = 1/sqrt2 */
+#define GELU_X_MAX 14.849242404917497f      /* |x| at z = 10.5 */

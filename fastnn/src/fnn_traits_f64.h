@@ -15,4 +15,11 @@
 #define EXPM1_DEGREE 13
 #define EXPM1_COEF fnn_inv_fact_f64
 #define LOG1P_TERMS 12
-#define FNN_GELU_VIA_DOUBLE 0
+#define FMA_T fma
+#define GELU_SERIES fnn_phi_series_f64
+#define GELU_SERIES_TERMS 16
+#define ERFC_Q fnn_erfc_q_f64
+#define ERFC_Q_DEGREE 21
+#define ERFC_T_LO 0.06779661016949153       /* t at z = 27.5 */
+#define ERFC_T_HI 0.7387961250362586        /* t at z = 1/sqrt2 */
+#define GELU_X_MAX 38.890872965260115       /* |x| at z = 27.5 */
