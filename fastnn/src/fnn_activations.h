@@ -39,12 +39,20 @@ static inline T NAME(sigmoid_fwd)(T x, T p)
     T m = NAME(sigmoid_scaled)(x, &scale);
     return m * scale;
 }
+/* e / (1 + e)^2 for e in [0, 1], with 1 + e carried exactly as d + d_lo
+ * (Fast2Sum) so that squaring it costs one rounding, not three: keeps the
+ * derivatives of sigmoid and tanh near 2 ULP instead of 4.  The compiler
+ * contracts d*d + 2 d d_lo into an fma where the target has one. */
+static inline T NAME(e_over_one_plus_e_sq)(T e)
+{
+    T d = 1 + e;
+    T d_lo = e - (d - 1);
+    return e / (d * d + 2 * d * d_lo);
+}
 static inline T NAME(sigmoid_der)(T x, T p)
 {
-    (void)p;
-    T e = NAME(exp_nonpos)(-NAME(fabs)(x));
-    T d = 1 + e;
-    return e / (d * d);                /* sigma (1 - sigma), symmetric in x */
+    (void)p;                           /* sigma (1 - sigma), symmetric in x */
+    return NAME(e_over_one_plus_e_sq)(NAME(exp_nonpos)(-NAME(fabs)(x)));
 }
 static inline T NAME(sigmoid_bwd)(T g, T y, T p) { (void)p; return g * (y * (1 - y)); }
 
@@ -61,9 +69,8 @@ static inline T NAME(tanh_fwd)(T x, T p)
 static inline T NAME(tanh_der)(T x, T p)
 {
     (void)p;
-    T e = NAME(exp_nonpos)(-2 * NAME(fabs)(x));
-    T d = 1 + e;
-    return (4 * e) / (d * d);          /* sech^2 x, no 1 - tanh^2 cancellation */
+    /* sech^2 x = 4 e / (1 + e)^2, e = exp(-2|x|): no 1 - tanh^2 cancellation */
+    return 4 * NAME(e_over_one_plus_e_sq)(NAME(exp_nonpos)(-2 * NAME(fabs)(x)));
 }
 static inline T NAME(tanh_bwd)(T g, T y, T p) { (void)p; return g * ((1 - y) * (1 + y)); }
 
