@@ -46,5 +46,5 @@ if [[ -n "$unresolved" ]]; then
     echo "$unresolved" >&2
     exit 1
 fi
-file "$tmp/fastnn_aarch64.so" | sed "s|$tmp/||"
+"${cc%gcc}readelf" -h "$tmp/fastnn_aarch64.so" | grep -E "Type:|Machine:"
 echo "aarch64 cross-compile: ok"
