@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Cross-compile fastnn's C for aarch64 Linux, to catch x86-only code before
+# the aarch64 wheel build (cibuildwheel on an arm runner) does.
+#
+# Compiles fastnn/src/fnn_kernels.c and the Cython-generated module with the
+# release flags of setup.py plus -Wall -Wextra -Werror, links them into a
+# shared object with OpenMP, and checks that every symbol left undefined is
+# a Python/NumPy C-API symbol (resolved by the interpreter at import).
+# The Python and NumPy headers are the host's (x86-64 LP64 Linux, the same
+# data model as aarch64 Linux): a compile check, not a runnable build.
+#
+# Needs: Debian's cross compiler (apt-get install -y gcc-aarch64-linux-gnu),
+# Cython and NumPy in the Python that runs it.  Not run by .ci/run: the cross
+# compiler is not pip-installable.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cc="${CROSS_CC:-aarch64-linux-gnu-gcc}"
+python="${PYTHON:-python3}"
+command -v "$cc" >/dev/null || { echo "$cc not found: apt-get install -y gcc-aarch64-linux-gnu" >&2; exit 2; }
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+flags=(-O3 -g0 -std=gnu11 -fno-math-errno -fno-trapping-math -fopenmp -fPIC)
+numpy_inc="$("$python" -c 'import numpy; print(numpy.get_include())')"
+python_inc="$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+
+echo "== fnn_kernels.c ($("$cc" -dumpfullversion), -Wall -Wextra -Werror)"
+"$cc" "${flags[@]}" -Wall -Wextra -Werror -c fastnn/src/fnn_kernels.c -o "$tmp/fnn_kernels.o"
+
+for pyx in fastnn/*.pyx; do
+    name="$(basename "$pyx" .pyx)"
+    echo "== $pyx (Cython -> C, then $cc)"
+    "$python" -m cython -3 "$pyx" -o "$tmp/$name.c"
+    "$cc" "${flags[@]}" -Ifastnn/src -I"$numpy_inc" -I"$python_inc" \
+        -DNPY_NO_DEPRECATED_API=NPY_1_7_API_VERSION -c "$tmp/$name.c" -o "$tmp/$name.o"
+done
+
+echo "== link as an aarch64 shared object"
+"$cc" -shared -fopenmp "$tmp"/*.o -lm -o "$tmp/fastnn_aarch64.so"
+# Undefined symbols that are not the Python/NumPy C API would fail at import.
+unresolved="$("$cc" -shared -fopenmp -Wl,--no-undefined "$tmp"/*.o -lm -o /dev/null 2>&1 \
+    | grep -o "undefined reference to \`[^']*'" | sed "s/undefined reference to \`//; s/'$//" \
+    | grep -v -E '^_?_?Py|^PyArray' | sort -u || true)"
+if [[ -n "$unresolved" ]]; then
+    echo "unresolved non-Python symbols:" >&2
+    echo "$unresolved" >&2
+    exit 1
+fi
+"${cc%gcc}readelf" -h "$tmp/fastnn_aarch64.so" | grep -E "Type:|Machine:"
+echo "aarch64 cross-compile: ok"
