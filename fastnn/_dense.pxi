@@ -35,6 +35,9 @@ cdef extern from "fnn_train.h" nogil:
                       double step_size, double beta1, double beta2, double inv_bc2_sqrt,
                       double eps)
 
+# int64 arrays (labels, row indices) are read as long long.
+assert sizeof(long long) == 8
+
 # Activation id of softmax (the elementwise kernels use 0..FNN_N_ACTIVATIONS-1).
 SOFTMAX_ID = -1
 DEF _SOFTMAX_ID = -1
@@ -574,7 +577,7 @@ cdef class Trainer:
             self._saved.append(a if saves_output[l] else z)
         self._keep += [np.empty((batch, widest), dtype), np.empty((batch, widest), dtype),
                        np.empty((batch, sizes[0]), dtype), np.empty((batch, sizes[L]), dtype),
-                       np.empty(batch, np.longlong)]
+                       np.empty(batch, np.int64)]
         self._keep += self._z + self._a
         self.net.n_layers = L
         self.net.sizes = <Py_ssize_t *>cnp.PyArray_DATA(self._sizes)
@@ -622,12 +625,12 @@ cdef class Trainer:
         _check_2d(X, n, n_in, self.typenum, "X", True)
         if labels is None:
             _check_2d(Y, n, n_out, self.typenum, "Y", True)
-        elif (cnp.PyArray_TYPE(labels) != cnp.NPY_LONGLONG or cnp.PyArray_NDIM(labels) != 1
+        elif (labels.dtype != np.int64 or cnp.PyArray_NDIM(labels) != 1
               or cnp.PyArray_DIMS(labels)[0] != n or not cnp.PyArray_IS_C_CONTIGUOUS(labels)):
             raise ValueError(f"labels must be a contiguous ({n},) int64 array")
         elif (n_rows and (labels.min() < 0 or labels.max() >= n_out)):
             raise ValueError(f"labels must lie in [0, {n_out})")
-        if (cnp.PyArray_TYPE(perm) != cnp.NPY_LONGLONG or cnp.PyArray_NDIM(perm) != 1
+        if (perm.dtype != np.int64 or cnp.PyArray_NDIM(perm) != 1
                 or not cnp.PyArray_IS_C_CONTIGUOUS(perm)):
             raise ValueError("perm must be a contiguous 1-D int64 array")
         if n_rows and (perm.min() < 0 or perm.max() >= n):
