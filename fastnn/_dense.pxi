@@ -18,6 +18,8 @@ from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 
 cdef extern from "fnn_train.h" nogil:
+    unsigned int fnn_ftz_begin()
+    void fnn_ftz_end(unsigned int csr)
     void fnn_bias_rows_f32(float *z, const float *b, Py_ssize_t rows, Py_ssize_t cols)
     void fnn_bias_rows_f64(double *z, const double *b, Py_ssize_t rows, Py_ssize_t cols)
     void fnn_colsum_add_f32(const float *x, float *acc, Py_ssize_t rows, Py_ssize_t cols)
@@ -330,6 +332,28 @@ cdef struct _Opt:
     void *s2                   # Adam v
 
 
+cdef inline double _neg_log_softmax(const real *z, real p, Py_ssize_t j,
+                                   Py_ssize_t cols) noexcept nogil:
+    """-log softmax(z)[j], given p = softmax(z)[j] as the forward computed it.
+    -log(p) is accurate to p's rounding (a relative 1e-7 in float32) while p
+    is a normal number; below that, log-sum-exp of the logits."""
+    cdef double m, s, tiny
+    cdef Py_ssize_t i
+    if real is float:
+        tiny = 1e-30
+    else:
+        tiny = 1e-300
+    if p >= tiny:
+        return -log(<double>p)
+    m = z[0]
+    for i in range(1, cols):
+        m = max(m, <double>z[i])
+    s = 0
+    for i in range(cols):
+        s += exp(<double>z[i] - m)
+    return log(s) + m - z[j]
+
+
 cdef double _loss_and_output_grad(_Net *net, const real *dummy, Py_ssize_t rows,
                                   bint use_labels, Py_ssize_t *correct) noexcept nogil:
     """Mean loss of the batch in net.a/z[L-1]; writes dL/dZ of the output
@@ -348,20 +372,13 @@ cdef double _loss_and_output_grad(_Net *net, const real *dummy, Py_ssize_t rows,
     if net.loss == _CE:
         scale = 1.0 / rows
         for r in range(rows):
-            # log-sum-exp of the logits, shifted by their maximum.
-            m = z[r * cols]
             best = 0
             for j in range(1, cols):
-                if z[r * cols + j] > m:
-                    m = z[r * cols + j]
+                if a[r * cols + j] > a[r * cols + best]:
                     best = j
-            s = 0
-            for j in range(cols):
-                s += exp(<double>z[r * cols + j] - m)
-            s = log(s) + m
             if use_labels:
                 label = net.lb[r]
-                total += s - z[r * cols + label]
+                total += _neg_log_softmax(z + r * cols, a[r * cols + label], label, cols)
                 for j in range(cols):
                     dz[r * cols + j] = <real>(a[r * cols + j] * scale)
                 dz[r * cols + label] -= <real>scale
@@ -372,7 +389,8 @@ cdef double _loss_and_output_grad(_Net *net, const real *dummy, Py_ssize_t rows,
                 for j in range(cols):
                     yj = y[r * cols + j]
                     ysum += yj
-                    total += yj * (s - z[r * cols + j])
+                    if yj != 0:
+                        total += yj * _neg_log_softmax(z + r * cols, a[r * cols + j], j, cols)
                     if yj > y[r * cols + k]:
                         k = j
                 for j in range(cols):
@@ -480,43 +498,55 @@ cdef void _update(_Net *net, _Opt *opt, const real *dummy) noexcept nogil:
                      opt.lr / bc1, opt.beta1, opt.beta2, 1 / bc2 ** 0.5, opt.eps)
 
 
-cdef void _gather(_Net *net, const real *X, const real *Y, const long long *labels,
-                  const long long *idx, Py_ssize_t rows) noexcept nogil:
-    """Copy the batch's rows of X and of the targets into the workspace."""
+cdef bint _gather(_Net *net, const real *X, const real *Y, const long long *labels,
+                  Py_ssize_t n, const long long *idx, Py_ssize_t rows) noexcept nogil:
+    """Copy the batch's rows of X and of the targets into the workspace;
+    False (nothing read) if a row index or a label is out of range."""
     cdef Py_ssize_t r, n_in = net.sizes[0], n_out = net.sizes[net.n_layers]
     cdef real *xb = <real *>net.xb
     cdef real *yb = <real *>net.yb
+    for r in range(rows):
+        if idx[r] < 0 or idx[r] >= n or (labels != NULL and not 0 <= labels[idx[r]] < n_out):
+            return False
     for r in range(rows):
         memcpy(xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(real))
         if labels != NULL:
             net.lb[r] = labels[idx[r]]
         else:
             memcpy(yb + r * n_out, Y + idx[r] * n_out, n_out * sizeof(real))
+    return True
 
 
 cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
-                    const long long *labels, const long long *perm, Py_ssize_t n,
-                    bint update, double *loss_sum, Py_ssize_t *correct) noexcept nogil:
-    """All mini-batches of one epoch (or, with update=False, the gradient of
-    one batch of all n rows).  Returns -1 when done, else the index of the
-    first batch whose loss was not finite (its update is not applied)."""
+                    const long long *labels, Py_ssize_t n, const long long *perm,
+                    Py_ssize_t n_rows, bint update, double *loss_sum,
+                    Py_ssize_t *correct) noexcept nogil:
+    """The mini-batches of rows perm[0:n_rows] of X (n rows), in order (with
+    update=False: the gradient of one batch).  Returns -1 when done, -2 for
+    an index or label out of range, else the number of the first batch whose
+    loss was not finite (its update is not applied)."""
     cdef Py_ssize_t start = 0, rows
-    cdef int batch_no = 0
+    cdef int batch_no = 0, status = -1
     cdef double loss
-    while start < n:
-        rows = min(net.batch, n - start)
+    cdef unsigned int fp_mode = fnn_ftz_begin()
+    while start < n_rows:
+        rows = min(net.batch, n_rows - start)
+        if not _gather(net, X, Y, labels, n, perm + start, rows):
+            status = -2
+            break
         start += rows
-        _gather(net, X, Y, labels, perm + start - rows, rows)
         _forward_layers(net, <real *>net.xb, rows)
         loss = _loss_and_output_grad(net, X, rows, labels != NULL, correct)
         loss += _backward_layers(net, <real *>net.xb, rows)
         if not isfinite(loss):
-            return batch_no
+            status = batch_no
+            break
         loss_sum[0] += loss * rows
         if update:
             _update(net, opt, X)
         batch_no += 1
-    return -1
+    fnn_ftz_end(fp_mode)
+    return status
 
 
 cdef class Trainer:
@@ -628,13 +658,9 @@ cdef class Trainer:
         elif (labels.dtype != np.int64 or cnp.PyArray_NDIM(labels) != 1
               or cnp.PyArray_DIMS(labels)[0] != n or not cnp.PyArray_IS_C_CONTIGUOUS(labels)):
             raise ValueError(f"labels must be a contiguous ({n},) int64 array")
-        elif (n_rows and (labels.min() < 0 or labels.max() >= n_out)):
-            raise ValueError(f"labels must lie in [0, {n_out})")
         if (perm.dtype != np.int64 or cnp.PyArray_NDIM(perm) != 1
                 or not cnp.PyArray_IS_C_CONTIGUOUS(perm)):
             raise ValueError("perm must be a contiguous 1-D int64 array")
-        if n_rows and (perm.min() < 0 or perm.max() >= n):
-            raise ValueError(f"perm must index rows of X in [0, {n})")
         cdef _Opt opt
         memset(&opt, 0, sizeof(opt))
         cdef bint update = optimizer is not None
@@ -672,10 +698,13 @@ cdef class Trainer:
             with nogil:
                 bad = _run_epoch[float](&self.net, &opt, <float *>cnp.PyArray_DATA(X),
                                         <float *>cnp.PyArray_DATA(Y) if lab == NULL else NULL,
-                                        lab, idx, n_rows, update, &loss_sum, &correct)
+                                        lab, n, idx, n_rows, update, &loss_sum, &correct)
         else:
             with nogil:
                 bad = _run_epoch[double](&self.net, &opt, <double *>cnp.PyArray_DATA(X),
                                          <double *>cnp.PyArray_DATA(Y) if lab == NULL else NULL,
-                                         lab, idx, n_rows, update, &loss_sum, &correct)
+                                         lab, n, idx, n_rows, update, &loss_sum, &correct)
+        if bad == -2:
+            raise ValueError(f"perm must index rows of X in [0, {n}) and labels lie "
+                             f"in [0, {n_out})")
         return loss_sum, correct, bad, opt.step
