@@ -785,7 +785,9 @@ class _progress:
     def update(self, epoch, metrics, seconds):
         if not self.verbose:
             return
-        shown = {k: f"{v:.4f}" for k, v in metrics.items()}
+        short = {"loss": "loss", "accuracy": "acc", "val_loss": "val_loss",
+                 "val_accuracy": "val_acc"}
+        shown = {short[k]: f"{v:.4f}" for k, v in metrics.items()}
         shown["ms/epoch"] = f"{1e3 * seconds:.2f}"
         if self.bar is not None:
             self.bar.set_postfix(shown, refresh=False)
