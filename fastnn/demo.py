@@ -19,7 +19,7 @@ def _parser():
     p.add_argument("--epochs", type=int, default=50, help="training epochs (default 50)")
     p.add_argument("--seed", type=int, default=0, help="seed of weights and shuffling")
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--learning-rate", type=float, default=3e-3, help="Adam step size (default 3e-3)")
     p.add_argument("--plot", metavar="FILE.png", help="save the loss curves (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
