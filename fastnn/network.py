@@ -81,6 +81,17 @@ def _layer_sizes(layer_sizes):
     return [int(s) for s in sizes]
 
 
+def _all_finite(arr):
+    """No NaN or inf in a float array.  One reduction without a temporary in
+    the common case: a finite sum proves every term finite (NaN and inf
+    propagate); only a non-finite sum, which may be mere overflow, needs the
+    elementwise test."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(arr, axis=None)):
+            return True
+    return bool(np.all(np.isfinite(arr)))
+
+
 def _positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {value!r}")
@@ -276,7 +287,7 @@ class Network:
             raise ValueError(f"{name} has {arr.shape[1]} features but the network expects "
                              f"{self.layer_sizes[0]}")
         arr = np.ascontiguousarray(arr, dtype=self.dtype)
-        if not np.all(np.isfinite(arr)):
+        if not _all_finite(arr):
             raise ValueError(f"{name} holds NaN or inf (in the network's dtype {self.dtype})")
         return arr
 
@@ -293,7 +304,7 @@ class Network:
             raise ValueError(f"{name} has {arr.shape[0] if arr.ndim else 0} rows but X has "
                              f"{n_samples}")
         n_out = self.layer_sizes[-1]
-        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        if arr.dtype.kind == "f" and not _all_finite(arr):
             raise ValueError(f"{name} holds NaN or inf")
         if self.loss == "cross_entropy" and arr.ndim == 1:
             if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
@@ -626,11 +637,16 @@ class Network:
         best = (math.inf, None, None)       # (monitored loss, epoch, weights)
         waited = 0
         order = np.arange(n, dtype=np.int64)
+        # Where each epoch saves the weights and optimizer state it starts
+        # from, to fall back to if its loss turns non-finite.
+        self._snapshot = (np.empty_like(self._flat),
+                          [np.empty_like(s) if s is not None else None for s in opt._state])
         bar = _progress(epochs, verbose)
         try:
             for _ in range(epochs):
                 epoch = self.epochs_trained + 1
-                perm = self._shuffle_rng.permutation(n).astype(np.int64) if shuffle else order
+                perm = (self._shuffle_rng.permutation(n).astype(np.int64, copy=False)
+                        if shuffle else order)
                 metrics, seconds = self._run_epoch(X, labels, Y, perm, opt, epoch)
                 self.epochs_trained = epoch
                 if val is not None:
@@ -658,8 +674,11 @@ class Network:
     def _run_epoch(self, X, labels, Y, perm, opt, epoch):
         """One compiled epoch; on a non-finite loss, restore the weights and
         optimizer state of the epoch's start and raise."""
-        snapshot = self._flat.copy()
-        state = [s.copy() if s is not None else None for s in opt._state]
+        snapshot, state = self._snapshot
+        np.copyto(snapshot, self._flat)
+        for buf, saved in zip(opt._state, state):
+            if buf is not None:
+                np.copyto(saved, buf)
         step = opt.step
         start = time.perf_counter()
         loss_sum, correct, bad, opt.step = self._trainer.run(X, Y, labels, perm,
