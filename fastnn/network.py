@@ -629,6 +629,8 @@ class Network:
                shuffle, verbose):
         opt.bind(self.n_params, self.dtype)
         self.optimizer = opt
+        # Buffers for more rows than the data has would be wasted.
+        batch_size = min(batch_size, X.shape[0])
         if self._trainer is None or self._trainer.batch_size != batch_size:
             self._trainer = self._make_trainer(batch_size)
         history = History()

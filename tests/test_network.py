@@ -202,6 +202,15 @@ def test_history_validation_and_partial_fit():
     assert net.optimizer.step == step + int(np.ceil(120 / 32))
 
 
+def test_batch_larger_than_data_is_one_full_batch():
+    X, y = make_spirals(50, seed=0)
+    net = fastnn.Network([2, 4, 2], ["relu", "softmax"], seed=0, dtype="float64")
+    _, grads = net.loss_and_gradients(X, y)
+    w = net._flat.copy()
+    net.fit(X, y, epochs=1, batch_size=10 ** 9, optimizer="sgd", learning_rate=0.1)
+    np.testing.assert_allclose(net._flat, w - 0.1 * _flatten(grads), rtol=1e-12, atol=1e-15)
+
+
 def test_early_stopping_restores_best_weights():
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((60, 5)), rng.integers(0, 3, 60)    # noise: overfits
