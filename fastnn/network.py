@@ -128,6 +128,13 @@ class Network:
     l2 : float, default 0.0
         Adds ``0.5 * l2 * sum ||W||^2`` (weights only) to the loss.
 
+    Notes
+    -----
+    Training releases the GIL but a network is not thread-safe: train or
+    change one network from one thread at a time.  The training loop's own
+    passes run on one thread; only the BLAS products use BLAS's threads
+    (``threadpoolctl.threadpool_limits`` sets them).
+
     Raises
     ------
     ValueError

@@ -170,3 +170,14 @@ def test_dtype_errors_name_the_arguments():
         fastnn.dense_backward(G, X, W, saved[:, :-1])
     with pytest.raises(TypeError, match="grad_A must have dtype float64"):
         fastnn.dense_backward(G.astype(np.float32), X, W, saved)
+
+
+def test_nan_and_extreme_inputs_propagate_without_error():
+    X, W, b, G = _data(np.float32)
+    X[3, 0] = np.nan
+    X[5] *= 1e4
+    A = fastnn.dense_forward(X, W, b, activation="sigmoid")
+    assert np.all(np.isnan(A[3])) and not np.any(np.isnan(np.delete(A, 3, axis=0)))
+    assert np.all((A[5] >= 0) & (A[5] <= 1))
+    S = fastnn.dense_forward(X, W, b, activation="softmax")
+    np.testing.assert_allclose(S[5].sum(), 1, rtol=1e-6)
