@@ -715,7 +715,8 @@ class Network:
         """The constructor arguments as a JSON-serialisable dict."""
         return {"layer_sizes": self.layer_sizes, "activations": self.activations,
                 "loss": self.loss, "dtype": self.dtype.name, "init": self.init,
-                "l2": self.l2, "seed": self.seed if isinstance(self.seed, int) else None}
+                "l2": self.l2,
+                "seed": int(self.seed) if isinstance(self.seed, (int, np.integer)) else None}
 
     def save(self, path):
         """Save configuration and parameters to one ``.npz`` file.
@@ -726,14 +727,15 @@ class Network:
         Parameters
         ----------
         path : str or os.PathLike
-            Target file (NumPy appends ``.npz`` when missing).
+            Target file, written as given (no extension is added).
         """
         config = dict(self.get_config(), format=_FORMAT, fastnn_version=__version__)
         arrays = {"config": np.array(json.dumps(config))}
         for i, (W, b) in enumerate(self._views(self._flat)):
             arrays[f"W{i}"] = W
             arrays[f"b{i}"] = b
-        np.savez(path, **arrays)
+        with open(path, "wb") as f:
+            np.savez(f, **arrays)
 
     @classmethod
     def load(cls, path):

@@ -274,7 +274,7 @@ def test_save_load_round_trip_is_bitwise(tmp_path):
     X, y = make_spirals(100, seed=0)
     net = fastnn.Network([2, 8, 2], ["gelu", "softmax"], seed=0, l2=1e-3)
     net.fit(X, y, epochs=2)
-    path = tmp_path / "model.npz"
+    path = tmp_path / "model.fastnn"            # written as named, no .npz appended
     net.save(path)
     loaded = fastnn.Network.load(path)
     assert loaded.get_config() == net.get_config()
