@@ -366,7 +366,7 @@ cdef double _loss_and_output_grad(_Net *net, const real *dummy, Py_ssize_t rows,
     cdef real *dz = <real *>net.dz
     cdef real *da = <real *>net.da
     cdef real *y = <real *>net.yb
-    cdef double total = 0, m, s, zj, yj, ysum, scale
+    cdef double total = 0, zj, yj, ysum, scale
     cdef Py_ssize_t n_elem = rows * cols
     cdef bint ok
     if net.loss == _CE:
