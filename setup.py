@@ -55,7 +55,8 @@ extensions = [
         sources=["fastnn/_kernels.pyx", "fastnn/src/fnn_kernels.c"],
         include_dirs=[np.get_include(), "fastnn/src"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        depends=[os.path.join("fastnn/src", f) for f in os.listdir("fastnn/src")],
+        depends=[os.path.join("fastnn/src", f) for f in os.listdir("fastnn/src")]
+        + ["fastnn/_dense.pxi"],
     )
 ]
 

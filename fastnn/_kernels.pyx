@@ -398,3 +398,6 @@ def rowwise(int what, x, y=None, int axis=-1, out=None):
         return result
     out[...] = result
     return out
+
+
+include "_dense.pxi"

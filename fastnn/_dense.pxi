@@ -1,0 +1,710 @@
+# Dense layer and training-epoch kernels (included at the end of _kernels.pyx).
+#
+# Layout: X (n_samples, n_in), W (n_in, n_out), b (n_out,), Z = X @ W + b,
+# A = f(Z), as scikit-learn's coefs_.  Matrix products go to the BLAS that
+# scipy ships (scipy.linalg.cython_blas), called without the GIL; BLAS is
+# column-major, so a row-major product C = A @ B is computed as C^T = B^T A^T
+# (see _gemm).  Everything else -- bias, activation, loss gradient, column
+# sums, optimizer -- is a single pass over memory in C (fnn_kernels.h,
+# fnn_train.h) on one thread: the matrices of a mini-batch are small, and the
+# only parallelism is BLAS's own, so the two thread pools never compete.
+#
+# The functions here trust their arguments' shapes and dtypes: the checked,
+# documented entry points are in fastnn/dense.py and fastnn/network.py.  Each
+# def function still re-checks the shapes it indexes with (cheap), so that a
+# wrong call raises instead of reading out of bounds.
+from libc.math cimport exp, log, log1p, fabs, isfinite
+from libc.string cimport memcpy, memset
+from scipy.linalg.cython_blas cimport sgemm, dgemm
+
+cdef extern from "fnn_train.h" nogil:
+    unsigned int fnn_ftz_begin()
+    void fnn_ftz_end(unsigned int csr)
+    void fnn_bias_rows_f32(float *z, const float *b, Py_ssize_t rows, Py_ssize_t cols)
+    void fnn_bias_rows_f64(double *z, const double *b, Py_ssize_t rows, Py_ssize_t cols)
+    void fnn_colsum_add_f32(const float *x, float *acc, Py_ssize_t rows, Py_ssize_t cols)
+    void fnn_colsum_add_f64(const double *x, double *acc, Py_ssize_t rows, Py_ssize_t cols)
+    double fnn_l2_grad_f32(const float *w, float *g, Py_ssize_t n, float l2)
+    double fnn_l2_grad_f64(const double *w, double *g, Py_ssize_t n, double l2)
+    void fnn_sgd_f32(float *w, const float *g, float *buf, Py_ssize_t n,
+                     float lr, float momentum, int nesterov)
+    void fnn_sgd_f64(double *w, const double *g, double *buf, Py_ssize_t n,
+                     double lr, double momentum, int nesterov)
+    void fnn_adam_f32(float *w, const float *g, float *m, float *v, Py_ssize_t n,
+                      float step_size, float beta1, float beta2, float inv_bc2_sqrt,
+                      float eps)
+    void fnn_adam_f64(double *w, const double *g, double *m, double *v, Py_ssize_t n,
+                      double step_size, double beta1, double beta2, double inv_bc2_sqrt,
+                      double eps)
+
+# int64 arrays (labels, row indices) are read as long long.
+assert sizeof(long long) == 8
+
+# Activation id of softmax (the elementwise kernels use 0..FNN_N_ACTIVATIONS-1).
+SOFTMAX_ID = -1
+DEF _SOFTMAX_ID = -1
+
+# Loss ids of the training loop.
+LOSS_IDS = {"mse": 0, "binary_cross_entropy": 1, "cross_entropy": 2}
+DEF _MSE = 0
+DEF _BCE = 1
+DEF _CE = 2
+
+# Optimizer ids.
+OPTIMIZER_IDS = {"sgd": 0, "adam": 1}
+DEF _SGD = 0
+DEF _ADAM = 1
+
+# Bias + activation run on blocks of about this many elements (16 KiB of
+# float32), so that the activation reads what the bias add just wrote from L1.
+DEF _BLOCK_ELEMS = 4096
+
+
+# ---------------------------------------------------------------- BLAS
+
+cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k, real alpha,
+                       const real *a, int lda, const real *b, int ldb, real beta,
+                       real *c, int ldc) noexcept nogil:
+    """Row-major C[m, n] = alpha * op(A) @ op(B) + beta * C.
+
+    A row-major matrix with leading dimension ld is, to column-major BLAS, its
+    transpose with the same ld; hence C^T = op(B)^T op(A)^T: B goes first.
+    """
+    cdef char ta = b'T' if trans_b else b'N'
+    cdef char tb = b'T' if trans_a else b'N'
+    if m <= 0 or n <= 0:
+        return
+    # BLAS rejects ld < 1 even when the matrix is empty.
+    lda = max(lda, 1)
+    ldb = max(ldb, 1)
+    ldc = max(ldc, 1)
+    if real is float:
+        sgemm(&ta, &tb, &n, &m, &k, &alpha, <float *>b, &ldb, <float *>a, &lda,
+              &beta, c, &ldc)
+    else:
+        dgemm(&ta, &tb, &n, &m, &k, &alpha, <double *>b, &ldb, <double *>a, &lda,
+              &beta, c, &ldc)
+
+
+cdef inline void _bias_rows(real *z, const real *b, Py_ssize_t rows,
+                            Py_ssize_t cols) noexcept nogil:
+    if real is float:
+        fnn_bias_rows_f32(z, b, rows, cols)
+    else:
+        fnn_bias_rows_f64(z, b, rows, cols)
+
+
+cdef inline void _colsum_add(const real *x, real *acc, Py_ssize_t rows,
+                             Py_ssize_t cols) noexcept nogil:
+    if real is float:
+        fnn_colsum_add_f32(x, acc, rows, cols)
+    else:
+        fnn_colsum_add_f64(x, acc, rows, cols)
+
+
+cdef inline void _softmax_rows(const real *z, real *a, Py_ssize_t rows,
+                               Py_ssize_t cols) noexcept nogil:
+    if real is float:
+        fnn_softmax_rows_f32(z, a, rows, cols)
+    else:
+        fnn_softmax_rows_f64(z, a, rows, cols)
+
+
+cdef inline void _softmax_backward(const real *g, const real *y, real *out,
+                                   Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
+    if real is float:
+        fnn_softmax_backward_rows_f32(g, y, out, rows, cols)
+    else:
+        fnn_softmax_backward_rows_f64(g, y, out, rows, cols)
+
+
+# ---------------------------------------------------------------- layer passes
+
+cdef void _bias_activation(real *z, real *a, const real *b, Py_ssize_t rows,
+                           Py_ssize_t cols, int act, double param) noexcept nogil:
+    """a = f(z + b) row block by row block; z keeps z + b.  a may be z."""
+    cdef Py_ssize_t step = max(1, _BLOCK_ELEMS // max(cols, 1))
+    cdef Py_ssize_t r = 0, nr, off
+    while r < rows:
+        nr = min(step, rows - r)
+        off = r * cols
+        r += nr
+        _bias_rows(z + off, b, nr, cols)
+        if act == _SOFTMAX_ID:
+            _softmax_rows(z + off, a + off, nr, cols)
+        else:
+            _loop(_FORWARD, act, z + off, <real *>NULL, a + off, nr * cols, param)
+
+
+cdef void _activation_backward(const real *grad, const real *saved, real *dz,
+                               Py_ssize_t rows, Py_ssize_t cols, int act,
+                               double param) noexcept nogil:
+    """dz = grad * f'(.) from what the forward saved; dz may be grad."""
+    if act == _SOFTMAX_ID:
+        _softmax_backward(grad, saved, dz, rows, cols)
+    else:
+        _loop(_BACKWARD, act, grad, saved, dz, rows * cols, param)
+
+
+# ---------------------------------------------------------------- dense layer
+
+cdef inline void _operand(cnp.ndarray arr, void **ptr, int *ld, bint *trans):
+    """BLAS view of a C- or F-contiguous 2-D array: an F-ordered (r, c) array
+    is the row-major (c, r) array transposed, so it needs no copy."""
+    ptr[0] = cnp.PyArray_DATA(arr)
+    if cnp.PyArray_IS_C_CONTIGUOUS(arr):
+        ld[0] = <int>cnp.PyArray_DIMS(arr)[1]
+        trans[0] = False
+    else:
+        ld[0] = <int>cnp.PyArray_DIMS(arr)[0]
+        trans[0] = True
+
+
+cdef _check_2d(cnp.ndarray a, Py_ssize_t rows, Py_ssize_t cols, int typenum, str name,
+               bint need_c=False):
+    """Last line of defence before pointers are taken (see fastnn/dense.py)."""
+    if (cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_DIMS(a)[0] != rows
+            or cnp.PyArray_DIMS(a)[1] != cols):
+        raise ValueError(f"{name} must have shape ({rows}, {cols}), got {(<object>a).shape}")
+    if cnp.PyArray_TYPE(a) != typenum:
+        raise TypeError(f"{name} must have dtype {np.dtype(cnp.PyArray_DescrFromType(typenum))}, "
+                        f"got {a.dtype}")
+    if need_c and not cnp.PyArray_IS_C_CONTIGUOUS(a):
+        raise ValueError(f"{name} must be C-contiguous")
+    if not (cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_IS_F_CONTIGUOUS(a)):
+        raise ValueError(f"{name} must be C- or F-contiguous")
+    if rows * cols > 0 and max(rows, cols) > 2147483647:
+        raise ValueError(f"{name} is too large for 32-bit BLAS")
+
+
+cdef void _dense_forward_impl(const real *x, int ldx, bint trans_x, const real *w,
+                              int ldw, bint trans_w, const real *b, real *z, real *a,
+                              Py_ssize_t n, Py_ssize_t n_in, Py_ssize_t n_out,
+                              int act, double param) noexcept nogil:
+    _gemm(trans_x, trans_w, <int>n, <int>n_out, <int>n_in, <real>1, x, ldx, w, ldw,
+          <real>0, z, <int>n_out)
+    _bias_activation(z, a, b, n, n_out, act, param)
+
+
+def dense_forward_into(cnp.ndarray X, cnp.ndarray W, cnp.ndarray b, int act,
+                       double param, cnp.ndarray Z, cnp.ndarray A):
+    """Z = X @ W + b, A = f(Z) (A may be Z).  X, W C- or F-contiguous; b, Z, A
+    C-contiguous; all of one dtype (checked).  Unchecked wrapper of the
+    public fastnn.dense_forward."""
+    cdef Py_ssize_t n = cnp.PyArray_DIMS(X)[0], n_in = cnp.PyArray_DIMS(X)[1]
+    cdef Py_ssize_t n_out = cnp.PyArray_DIMS(W)[1]
+    cdef int typenum = cnp.PyArray_TYPE(X)
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise TypeError(f"X must be float32 or float64, got {X.dtype}")
+    if not (act == _SOFTMAX_ID or 0 <= act < FNN_N_ACTIVATIONS):
+        raise ValueError(f"unknown activation id {act}")
+    _check_2d(X, n, n_in, typenum, "X")
+    _check_2d(W, n_in, n_out, typenum, "W")
+    _check_2d(b.reshape(1, -1), 1, n_out, typenum, "b", True)
+    _check_2d(Z, n, n_out, typenum, "Z", True)
+    _check_2d(A, n, n_out, typenum, "A", True)
+    cdef void *px
+    cdef void *pw
+    cdef int ldx, ldw
+    cdef bint tx, tw
+    _operand(X, &px, &ldx, &tx)
+    _operand(W, &pw, &ldw, &tw)
+    if typenum == cnp.NPY_FLOAT32:
+        with nogil:
+            _dense_forward_impl[float](<float *>px, ldx, tx, <float *>pw, ldw, tw,
+                                       <float *>cnp.PyArray_DATA(b),
+                                       <float *>cnp.PyArray_DATA(Z),
+                                       <float *>cnp.PyArray_DATA(A), n, n_in, n_out,
+                                       act, param)
+    else:
+        with nogil:
+            _dense_forward_impl[double](<double *>px, ldx, tx, <double *>pw, ldw, tw,
+                                        <double *>cnp.PyArray_DATA(b),
+                                        <double *>cnp.PyArray_DATA(Z),
+                                        <double *>cnp.PyArray_DATA(A), n, n_in, n_out,
+                                        act, param)
+
+
+cdef void _dense_backward_impl(const real *grad_a, const real *saved, real *dz,
+                               const real *x, int ldx, bint trans_x,
+                               const real *w, int ldw, bint trans_w,
+                               real *grad_x, real *grad_w, real *grad_b,
+                               Py_ssize_t n, Py_ssize_t n_in, Py_ssize_t n_out,
+                               int act, double param) noexcept nogil:
+    """dZ and the column sums of dZ in one blocked pass, then two GEMMs."""
+    cdef Py_ssize_t step = max(1, _BLOCK_ELEMS // max(n_out, 1))
+    cdef Py_ssize_t r = 0, nr, off
+    memset(grad_b, 0, n_out * sizeof(real))
+    while r < n:
+        nr = min(step, n - r)
+        off = r * n_out
+        r += nr
+        _activation_backward(grad_a + off, saved + off, dz + off, nr, n_out, act, param)
+        _colsum_add(dz + off, grad_b, nr, n_out)
+    # grad_W = X^T dZ: op(X) is X^T, i.e. flip X's own transposition.
+    _gemm(not trans_x, False, <int>n_in, <int>n_out, <int>n, <real>1, x, ldx,
+          dz, <int>n_out, <real>0, grad_w, <int>n_out)
+    if grad_x != NULL:
+        # grad_X = dZ W^T.
+        _gemm(False, not trans_w, <int>n, <int>n_in, <int>n_out, <real>1, dz,
+              <int>n_out, w, ldw, <real>0, grad_x, <int>n_in)
+
+
+def dense_backward_into(cnp.ndarray grad_A, cnp.ndarray X, cnp.ndarray W,
+                        cnp.ndarray saved, int act, double param, cnp.ndarray dZ,
+                        cnp.ndarray grad_X, cnp.ndarray grad_W, cnp.ndarray grad_b):
+    """dZ = grad_A * f'(saved), grad_W = X^T dZ, grad_b = sum_rows dZ and, if
+    grad_X is not None, grad_X = dZ W^T.  grad_A, saved, dZ (may be grad_A)
+    and the outputs C-contiguous; X, W C- or F-contiguous; one dtype."""
+    cdef Py_ssize_t n = cnp.PyArray_DIMS(X)[0], n_in = cnp.PyArray_DIMS(X)[1]
+    cdef Py_ssize_t n_out = cnp.PyArray_DIMS(W)[1]
+    cdef int typenum = cnp.PyArray_TYPE(X)
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise TypeError(f"X must be float32 or float64, got {X.dtype}")
+    if not (act == _SOFTMAX_ID or 0 <= act < FNN_N_ACTIVATIONS):
+        raise ValueError(f"unknown activation id {act}")
+    _check_2d(X, n, n_in, typenum, "X")
+    _check_2d(W, n_in, n_out, typenum, "W")
+    _check_2d(grad_A, n, n_out, typenum, "grad_A", True)
+    _check_2d(saved, n, n_out, typenum, "saved", True)
+    _check_2d(dZ, n, n_out, typenum, "dZ", True)
+    _check_2d(grad_W, n_in, n_out, typenum, "grad_W", True)
+    _check_2d(grad_b.reshape(1, -1), 1, n_out, typenum, "grad_b", True)
+    if grad_X is not None:
+        _check_2d(grad_X, n, n_in, typenum, "grad_X", True)
+    cdef void *px
+    cdef void *pw
+    cdef int ldx, ldw
+    cdef bint tx, tw
+    _operand(X, &px, &ldx, &tx)
+    _operand(W, &pw, &ldw, &tw)
+    cdef void *pgx = cnp.PyArray_DATA(grad_X) if grad_X is not None else NULL
+    if typenum == cnp.NPY_FLOAT32:
+        with nogil:
+            _dense_backward_impl[float](
+                <float *>cnp.PyArray_DATA(grad_A), <float *>cnp.PyArray_DATA(saved),
+                <float *>cnp.PyArray_DATA(dZ), <float *>px, ldx, tx, <float *>pw, ldw, tw,
+                <float *>pgx, <float *>cnp.PyArray_DATA(grad_W),
+                <float *>cnp.PyArray_DATA(grad_b), n, n_in, n_out, act, param)
+    else:
+        with nogil:
+            _dense_backward_impl[double](
+                <double *>cnp.PyArray_DATA(grad_A), <double *>cnp.PyArray_DATA(saved),
+                <double *>cnp.PyArray_DATA(dZ), <double *>px, ldx, tx, <double *>pw, ldw, tw,
+                <double *>pgx, <double *>cnp.PyArray_DATA(grad_W),
+                <double *>cnp.PyArray_DATA(grad_b), n, n_in, n_out, act, param)
+
+
+# ---------------------------------------------------------------- training loop
+
+cdef struct _Net:
+    # Structure: layer l maps sizes[l] -> sizes[l + 1].
+    int n_layers
+    Py_ssize_t *sizes
+    int *act
+    double *param
+    Py_ssize_t *w_off          # offsets of W_l and b_l in the flat parameter vector
+    Py_ssize_t *b_off
+    Py_ssize_t n_params
+    int loss
+    double l2
+    # Workspace, all (batch, ...) row-major and allocated once.
+    Py_ssize_t batch
+    void **z                   # pre-activations (aliases a[l] when not needed)
+    void **a                   # activations
+    void **saved               # what each layer's backward reads: z[l] or a[l]
+    void *dz                   # ping-pong gradients (batch, max size)
+    void *da
+    void *xb                   # gathered input rows (batch, sizes[0])
+    void *yb                   # gathered float targets (batch, sizes[L])
+    long long *lb              # gathered class labels (batch,)
+    # Parameters, gradients (flat, the network's own buffers).
+    void *params
+    void *grads
+
+
+cdef struct _Opt:
+    int kind
+    double lr, momentum, beta1, beta2, eps
+    int nesterov
+    long long step             # Adam's t after the last update
+    void *s1                   # SGD momentum buffer / Adam m
+    void *s2                   # Adam v
+
+
+cdef inline double _neg_log_softmax(const real *z, real p, Py_ssize_t j,
+                                   Py_ssize_t cols) noexcept nogil:
+    """-log softmax(z)[j], given p = softmax(z)[j] as the forward computed it.
+    -log(p) is accurate to p's rounding (a relative 1e-7 in float32) while p
+    is a normal number; below that, log-sum-exp of the logits."""
+    cdef double m, s, tiny
+    cdef Py_ssize_t i
+    if real is float:
+        tiny = 1e-30
+    else:
+        tiny = 1e-300
+    if p >= tiny:
+        return -log(<double>p)
+    m = z[0]
+    for i in range(1, cols):
+        m = max(m, <double>z[i])
+    s = 0
+    for i in range(cols):
+        s += exp(<double>z[i] - m)
+    return log(s) + m - z[j]
+
+
+cdef double _loss_and_output_grad(_Net *net, const real *dummy, Py_ssize_t rows,
+                                  bint use_labels, Py_ssize_t *correct) noexcept nogil:
+    """Mean loss of the batch in net.a/z[L-1]; writes dL/dZ of the output
+    layer to net.dz (fused (A - Y)/n for the matched output + loss pairs) and
+    counts correct predictions (classification losses)."""
+    cdef int L = net.n_layers
+    cdef Py_ssize_t cols = net.sizes[L], r, j, k, best, label
+    cdef real *z = <real *>net.z[L - 1]
+    cdef real *a = <real *>net.a[L - 1]
+    cdef real *dz = <real *>net.dz
+    cdef real *da = <real *>net.da
+    cdef real *y = <real *>net.yb
+    cdef double total = 0, zj, yj, ysum, scale
+    cdef Py_ssize_t n_elem = rows * cols
+    cdef bint ok
+    if net.loss == _CE:
+        scale = 1.0 / rows
+        for r in range(rows):
+            best = 0
+            for j in range(1, cols):
+                if a[r * cols + j] > a[r * cols + best]:
+                    best = j
+            if use_labels:
+                label = net.lb[r]
+                total += _neg_log_softmax(z + r * cols, a[r * cols + label], label, cols)
+                for j in range(cols):
+                    dz[r * cols + j] = <real>(a[r * cols + j] * scale)
+                dz[r * cols + label] -= <real>scale
+                correct[0] += best == label
+            else:
+                ysum = 0
+                k = 0
+                for j in range(cols):
+                    yj = y[r * cols + j]
+                    ysum += yj
+                    if yj != 0:
+                        total += yj * _neg_log_softmax(z + r * cols, a[r * cols + j], j, cols)
+                    if yj > y[r * cols + k]:
+                        k = j
+                for j in range(cols):
+                    dz[r * cols + j] = <real>((a[r * cols + j] * ysum - y[r * cols + j]) * scale)
+                correct[0] += best == k
+        return total / rows
+    if net.loss == _BCE:
+        scale = 1.0 / n_elem
+        for r in range(rows):
+            ok = True
+            for j in range(cols):
+                k = r * cols + j
+                zj = z[k]
+                yj = y[k]
+                # max(z, 0) - z y + log(1 + exp(-|z|)): no overflow for any z.
+                total += max(zj, 0.0) - zj * yj + log1p(exp(-fabs(zj)))
+                dz[k] = <real>((a[k] - yj) * scale)
+                ok = ok and ((zj > 0) == (yj > 0.5))
+            correct[0] += ok
+        return total / n_elem
+    # MSE: dL/dA = 2 (A - Y) / n_elem, then through the output activation.
+    scale = 2.0 / n_elem
+    for k in range(n_elem):
+        zj = <double>a[k] - y[k]
+        total += zj * zj
+        da[k] = <real>(zj * scale)
+    _activation_backward(da, <real *>net.saved[L - 1], dz, rows, cols,
+                         net.act[L - 1], net.param[L - 1])
+    return total / n_elem
+
+
+cdef void _forward_layers(_Net *net, const real *x, Py_ssize_t rows) noexcept nogil:
+    cdef int l
+    cdef const real *inp = x
+    cdef real *p = <real *>net.params
+    for l in range(net.n_layers):
+        _gemm(False, False, <int>rows, <int>net.sizes[l + 1], <int>net.sizes[l], <real>1,
+              inp, <int>net.sizes[l], p + net.w_off[l], <int>net.sizes[l + 1], <real>0,
+              <real *>net.z[l], <int>net.sizes[l + 1])
+        _bias_activation(<real *>net.z[l], <real *>net.a[l], p + net.b_off[l], rows,
+                         net.sizes[l + 1], net.act[l], net.param[l])
+        inp = <real *>net.a[l]
+
+
+cdef double _backward_layers(_Net *net, const real *x, Py_ssize_t rows) noexcept nogil:
+    """Gradients of all parameters into net.grads from dL/dZ of the output
+    layer in net.dz.  Returns 0.5 * l2 * sum ||W||^2 (0 without l2)."""
+    cdef int l
+    cdef real *p = <real *>net.params
+    cdef real *g = <real *>net.grads
+    cdef real *dz = <real *>net.dz
+    cdef real *da = <real *>net.da
+    cdef real *tmp
+    cdef const real *inp
+    cdef Py_ssize_t n_in, n_out
+    cdef double penalty = 0
+    for l in range(net.n_layers - 1, -1, -1):
+        n_in = net.sizes[l]
+        n_out = net.sizes[l + 1]
+        inp = x if l == 0 else <real *>net.a[l - 1]
+        memset(g + net.b_off[l], 0, n_out * sizeof(real))
+        _colsum_add(dz, g + net.b_off[l], rows, n_out)
+        _gemm(True, False, <int>n_in, <int>n_out, <int>rows, <real>1, inp, <int>n_in,
+              dz, <int>n_out, <real>0, g + net.w_off[l], <int>n_out)
+        if net.l2 != 0:
+            if real is float:
+                penalty += fnn_l2_grad_f32(p + net.w_off[l], g + net.w_off[l],
+                                           n_in * n_out, <float>net.l2)
+            else:
+                penalty += fnn_l2_grad_f64(p + net.w_off[l], g + net.w_off[l],
+                                           n_in * n_out, net.l2)
+        if l > 0:
+            _gemm(False, True, <int>rows, <int>n_in, <int>n_out, <real>1, dz, <int>n_out,
+                  p + net.w_off[l], <int>n_out, <real>0, da, <int>n_in)
+            _activation_backward(da, <real *>net.saved[l - 1], da, rows, n_in,
+                                 net.act[l - 1], net.param[l - 1])
+            tmp = dz
+            dz = da
+            da = tmp
+    return 0.5 * net.l2 * penalty
+
+
+cdef void _update(_Net *net, _Opt *opt, const real *dummy) noexcept nogil:
+    """One fused pass of the optimizer over the flat parameter vector."""
+    cdef real *w = <real *>net.params
+    cdef real *g = <real *>net.grads
+    cdef double bc1, bc2
+    if opt.kind == _SGD:
+        if real is float:
+            fnn_sgd_f32(w, g, <float *>opt.s1, net.n_params, <float>opt.lr,
+                        <float>opt.momentum, opt.nesterov)
+        else:
+            fnn_sgd_f64(w, g, <double *>opt.s1, net.n_params, opt.lr, opt.momentum,
+                        opt.nesterov)
+        return
+    opt.step += 1
+    bc1 = 1 - opt.beta1 ** <double>opt.step
+    bc2 = 1 - opt.beta2 ** <double>opt.step
+    if real is float:
+        fnn_adam_f32(w, g, <float *>opt.s1, <float *>opt.s2, net.n_params,
+                     <float>(opt.lr / bc1), <float>opt.beta1, <float>opt.beta2,
+                     <float>(1 / bc2 ** 0.5), <float>opt.eps)
+    else:
+        fnn_adam_f64(w, g, <double *>opt.s1, <double *>opt.s2, net.n_params,
+                     opt.lr / bc1, opt.beta1, opt.beta2, 1 / bc2 ** 0.5, opt.eps)
+
+
+cdef bint _gather(_Net *net, const real *X, const real *Y, const long long *labels,
+                  Py_ssize_t n, const long long *idx, Py_ssize_t rows) noexcept nogil:
+    """Copy the batch's rows of X and of the targets into the workspace;
+    False (nothing read) if a row index or a label is out of range."""
+    cdef Py_ssize_t r, n_in = net.sizes[0], n_out = net.sizes[net.n_layers]
+    cdef real *xb = <real *>net.xb
+    cdef real *yb = <real *>net.yb
+    for r in range(rows):
+        if idx[r] < 0 or idx[r] >= n or (labels != NULL and not 0 <= labels[idx[r]] < n_out):
+            return False
+    for r in range(rows):
+        memcpy(xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(real))
+        if labels != NULL:
+            net.lb[r] = labels[idx[r]]
+        else:
+            memcpy(yb + r * n_out, Y + idx[r] * n_out, n_out * sizeof(real))
+    return True
+
+
+cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
+                    const long long *labels, Py_ssize_t n, const long long *perm,
+                    Py_ssize_t n_rows, bint update, double *loss_sum,
+                    Py_ssize_t *correct) noexcept nogil:
+    """The mini-batches of rows perm[0:n_rows] of X (n rows), in order (with
+    update=False: the gradient of one batch).  Returns -1 when done, -2 for
+    an index or label out of range, else the number of the first batch whose
+    loss was not finite (its update is not applied)."""
+    cdef Py_ssize_t start = 0, rows
+    cdef int batch_no = 0, status = -1
+    cdef double loss
+    cdef unsigned int fp_mode = fnn_ftz_begin()
+    while start < n_rows:
+        rows = min(net.batch, n_rows - start)
+        if not _gather(net, X, Y, labels, n, perm + start, rows):
+            status = -2
+            break
+        start += rows
+        _forward_layers(net, <real *>net.xb, rows)
+        loss = _loss_and_output_grad(net, X, rows, labels != NULL, correct)
+        loss += _backward_layers(net, <real *>net.xb, rows)
+        if not isfinite(loss):
+            status = batch_no
+            break
+        loss_sum[0] += loss * rows
+        if update:
+            _update(net, opt, X)
+        batch_no += 1
+    fnn_ftz_end(fp_mode)
+    return status
+
+
+cdef class Trainer:
+    """Workspace and compiled loop of one network shape, batch size and dtype.
+
+    Holds every buffer a mini-batch needs, allocated once; :meth:`epoch`
+    then runs a whole epoch without the GIL.  Built and driven by
+    fastnn.network.Network, which validates everything first.
+    """
+    cdef _Net net
+    cdef int typenum
+    cdef list _keep          # the numpy arrays the raw pointers point into
+    cdef object _sizes, _act, _param, _w_off, _b_off, _z, _a, _saved, _ptrs
+
+    def __init__(self, sizes, act_ids, act_params, saves_output, int loss_id,
+                 double l2, Py_ssize_t batch, params, grads, w_offsets, b_offsets):
+        cdef cnp.ndarray p = params
+        cdef cnp.ndarray g = grads
+        cdef int L = len(sizes) - 1
+        if L < 1 or len(act_ids) != L or len(act_params) != L or len(saves_output) != L:
+            raise ValueError("one activation per layer expected")
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, got {batch}")
+        if loss_id not in (_MSE, _BCE, _CE):
+            raise ValueError(f"unknown loss id {loss_id}")
+        self.typenum = cnp.PyArray_TYPE(p)
+        if self.typenum not in (cnp.NPY_FLOAT32, cnp.NPY_FLOAT64):
+            raise TypeError("params must be float32 or float64")
+        dtype = p.dtype
+        n_params = sum(sizes[l] * sizes[l + 1] + sizes[l + 1] for l in range(L))
+        for arr, name in ((p, "params"), (g, "grads")):
+            if (arr.dtype != dtype or arr.ndim != 1 or arr.shape[0] != n_params
+                    or not arr.flags.c_contiguous or not arr.flags.writeable):
+                raise ValueError(f"{name} must be a writeable contiguous ({n_params},) "
+                                 f"{dtype} array")
+        self._sizes = np.asarray(sizes, dtype=np.intp)
+        self._act = np.asarray(act_ids, dtype=np.intc)
+        self._param = np.asarray(act_params, dtype=np.float64)
+        self._w_off = np.asarray(w_offsets, dtype=np.intp)
+        self._b_off = np.asarray(b_offsets, dtype=np.intp)
+        for l in range(L):
+            if (self._w_off[l] < 0 or self._w_off[l] + sizes[l] * sizes[l + 1] > n_params
+                    or self._b_off[l] < 0 or self._b_off[l] + sizes[l + 1] > n_params):
+                raise ValueError("parameter offsets out of range")
+        widest = max(sizes[1:])
+        self._z, self._a, self._saved = [], [], []
+        self._keep = [p, g]
+        for l in range(L):
+            a = np.empty((batch, sizes[l + 1]), dtype)
+            last = l == L - 1
+            # Keep Z separately only where something reads it after the
+            # activation overwrote it: the backward of an input-saving
+            # activation, and the losses computed from logits.
+            z = a if (saves_output[l] or act_ids[l] == 0) and not last else \
+                np.empty_like(a)
+            self._z.append(z)
+            self._a.append(a)
+            self._saved.append(a if saves_output[l] else z)
+        self._keep += [np.empty((batch, widest), dtype), np.empty((batch, widest), dtype),
+                       np.empty((batch, sizes[0]), dtype), np.empty((batch, sizes[L]), dtype),
+                       np.empty(batch, np.int64)]
+        self._keep += self._z + self._a
+        self.net.n_layers = L
+        self.net.sizes = <Py_ssize_t *>cnp.PyArray_DATA(self._sizes)
+        self.net.act = <int *>cnp.PyArray_DATA(self._act)
+        self.net.param = <double *>cnp.PyArray_DATA(self._param)
+        self.net.w_off = <Py_ssize_t *>cnp.PyArray_DATA(self._w_off)
+        self.net.b_off = <Py_ssize_t *>cnp.PyArray_DATA(self._b_off)
+        self.net.n_params = n_params
+        self.net.loss = loss_id
+        self.net.l2 = l2
+        self.net.batch = batch
+        self._ptrs = np.array([arr.ctypes.data for arr in self._z + self._a + self._saved],
+                              dtype=np.uintp)
+        cdef void **ptrs = <void **>cnp.PyArray_DATA(self._ptrs)
+        self.net.z = ptrs
+        self.net.a = ptrs + L
+        self.net.saved = ptrs + 2 * L
+        self.net.dz = cnp.PyArray_DATA(self._keep[2])
+        self.net.da = cnp.PyArray_DATA(self._keep[3])
+        self.net.xb = cnp.PyArray_DATA(self._keep[4])
+        self.net.yb = cnp.PyArray_DATA(self._keep[5])
+        self.net.lb = <long long *>cnp.PyArray_DATA(self._keep[6])
+        self.net.params = cnp.PyArray_DATA(p)
+        self.net.grads = cnp.PyArray_DATA(g)
+
+    @property
+    def batch_size(self):
+        return self.net.batch
+
+    def run(self, cnp.ndarray X, cnp.ndarray Y, cnp.ndarray labels, cnp.ndarray perm,
+            optimizer=None):
+        """Run the mini-batches of `perm` (rows of X, in that order).
+
+        With an optimizer (a dict: kind, lr, momentum, nesterov, beta1, beta2,
+        eps, step, s1, s2), update the parameters after each batch; without,
+        `perm` must fit in one batch and only the gradients are computed.
+        Y holds float targets (n, n_out) or is None with integer `labels`.
+
+        Returns (loss_sum, correct, bad_batch, step): the sum over samples of
+        the batch losses, the correct predictions, the index of the first
+        batch whose loss was not finite (-1 if none) and Adam's new step.
+        """
+        cdef Py_ssize_t n_in = self.net.sizes[0], n_out = self.net.sizes[self.net.n_layers]
+        cdef Py_ssize_t n = cnp.PyArray_DIMS(X)[0], n_rows = cnp.PyArray_DIMS(perm)[0]
+        _check_2d(X, n, n_in, self.typenum, "X", True)
+        if labels is None:
+            _check_2d(Y, n, n_out, self.typenum, "Y", True)
+        elif (labels.dtype != np.int64 or cnp.PyArray_NDIM(labels) != 1
+              or cnp.PyArray_DIMS(labels)[0] != n or not cnp.PyArray_IS_C_CONTIGUOUS(labels)):
+            raise ValueError(f"labels must be a contiguous ({n},) int64 array")
+        if (perm.dtype != np.int64 or cnp.PyArray_NDIM(perm) != 1
+                or not cnp.PyArray_IS_C_CONTIGUOUS(perm)):
+            raise ValueError("perm must be a contiguous 1-D int64 array")
+        cdef _Opt opt
+        memset(&opt, 0, sizeof(opt))
+        cdef bint update = optimizer is not None
+        if update:
+            opt.kind = optimizer["kind"]
+            opt.lr = optimizer["lr"]
+            opt.momentum = optimizer["momentum"]
+            opt.nesterov = optimizer["nesterov"]
+            opt.beta1 = optimizer["beta1"]
+            opt.beta2 = optimizer["beta2"]
+            opt.eps = optimizer["eps"]
+            opt.step = optimizer["step"]
+            for key in ("s1", "s2"):
+                s = optimizer[key]
+                if s is None:
+                    continue
+                if (s.dtype != self._keep[0].dtype or s.shape != (self.net.n_params,)
+                        or not s.flags.c_contiguous or not s.flags.writeable):
+                    raise ValueError(f"optimizer state {key} does not fit the parameters")
+            if opt.kind == _ADAM and (optimizer["s1"] is None or optimizer["s2"] is None):
+                raise ValueError("Adam needs both state buffers")
+            if opt.kind == _SGD and opt.momentum != 0 and optimizer["s1"] is None:
+                raise ValueError("SGD with momentum needs its buffer")
+            opt.s1 = cnp.PyArray_DATA(optimizer["s1"]) if optimizer["s1"] is not None else NULL
+            opt.s2 = cnp.PyArray_DATA(optimizer["s2"]) if optimizer["s2"] is not None else NULL
+        elif n_rows > self.net.batch:
+            raise ValueError("gradients of more rows than the batch size")
+        cdef double loss_sum = 0
+        cdef Py_ssize_t correct = 0
+        cdef int bad
+        cdef const long long *lab = <long long *>cnp.PyArray_DATA(labels) \
+            if labels is not None else NULL
+        cdef const long long *idx = <long long *>cnp.PyArray_DATA(perm)
+        if self.typenum == cnp.NPY_FLOAT32:
+            with nogil:
+                bad = _run_epoch[float](&self.net, &opt, <float *>cnp.PyArray_DATA(X),
+                                        <float *>cnp.PyArray_DATA(Y) if lab == NULL else NULL,
+                                        lab, n, idx, n_rows, update, &loss_sum, &correct)
+        else:
+            with nogil:
+                bad = _run_epoch[double](&self.net, &opt, <double *>cnp.PyArray_DATA(X),
+                                         <double *>cnp.PyArray_DATA(Y) if lab == NULL else NULL,
+                                         lab, n, idx, n_rows, update, &loss_sum, &correct)
+        if bad == -2:
+            raise ValueError(f"perm must index rows of X in [0, {n}) and labels lie "
+                             f"in [0, {n_out})")
+        return loss_sum, correct, bad, opt.step

@@ -1,0 +1,194 @@
+"""Optimizers: hyperparameters and state of the fused compiled updates.
+
+The update itself is one compiled pass over all parameters per mini-batch
+(fastnn/src/fnn_train.h), with PyTorch's formulas:
+
+- :class:`SGD`: ``buf = momentum * buf + g``; step ``buf``, or
+  ``g + momentum * buf`` with Nesterov; ``w -= lr * step``.
+- :class:`Adam`: ``m = b1 m + (1-b1) g``, ``v = b2 v + (1-b2) g^2``,
+  ``w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``.
+
+An optimizer object keeps its state (moment buffers, step count) once bound
+to a network's parameters, so ``partial_fit`` continues where ``fit`` ended.
+"""
+import math
+
+import numpy as np
+
+from fastnn import _kernels
+
+__all__ = ["Optimizer", "SGD", "Adam", "get_optimizer", "OPTIMIZERS"]
+
+
+def _positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be positive and finite, got {value}")
+    return value
+
+
+def _fraction(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must lie in [0, 1), got {value}")
+    return value
+
+
+class Optimizer:
+    """Base class: a learning rate and the state buffers of one network."""
+    name = None
+
+    def __init__(self, learning_rate):
+        self.learning_rate = _positive(learning_rate, "learning_rate")
+        self._state = None          # (s1, s2) bound to a parameter vector
+        self.step = 0
+
+    def _buffers(self, n, dtype):
+        raise NotImplementedError
+
+    def bind(self, n_params, dtype):
+        """Allocate (or keep) the state for n_params parameters of dtype."""
+        if self._state is None or self._key != (n_params, np.dtype(dtype)):
+            self._state = self._buffers(n_params, np.dtype(dtype))
+            self._key = (n_params, np.dtype(dtype))
+            self.step = 0
+
+    def reset(self):
+        """Forget the state (moments, momentum, step count)."""
+        self._state = None
+        self.step = 0
+
+    def _config(self):
+        raise NotImplementedError
+
+    def kernel_args(self):
+        """What the compiled loop reads (a dict, see fastnn._kernels.Trainer.run)."""
+        cfg = dict(kind=_kernels.OPTIMIZER_IDS[self.name], lr=self.learning_rate,
+                   momentum=0.0, nesterov=0, beta1=0.0, beta2=0.0, eps=0.0, step=self.step,
+                   s1=self._state[0], s2=self._state[1])
+        cfg.update(self._config())
+        return cfg
+
+    def get_config(self):
+        """Hyperparameters as a JSON-serialisable dict (with ``name``)."""
+        return {"name": self.name, "learning_rate": self.learning_rate, **self._public()}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum.
+
+    Parameters
+    ----------
+    learning_rate : float, default 0.01
+        Step size, positive.
+    momentum : float, default 0.0
+        In [0, 1).
+    nesterov : bool, default False
+        Nesterov momentum (needs momentum > 0).
+
+    Raises
+    ------
+    ValueError
+        If a value is out of range.
+    """
+    name = "sgd"
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
+        super().__init__(learning_rate)
+        self.momentum = _fraction(momentum, "momentum")
+        self.nesterov = bool(nesterov)
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs momentum > 0")
+
+    def _buffers(self, n, dtype):
+        return (np.zeros(n, dtype) if self.momentum else None, None)
+
+    def _config(self):
+        return dict(momentum=self.momentum, nesterov=int(self.nesterov))
+
+    def _public(self):
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam, as ``torch.optim.Adam`` (bias-corrected moments).
+
+    Parameters
+    ----------
+    learning_rate : float, default 1e-3
+        Step size, positive.
+    beta1, beta2 : float, default 0.9, 0.999
+        Decay rates of the moment estimates, in [0, 1).
+    eps : float, default 1e-8
+        Added to the denominator, positive.
+
+    Raises
+    ------
+    ValueError
+        If a value is out of range.
+    """
+    name = "adam"
+
+    def __init__(self, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(learning_rate)
+        self.beta1 = _fraction(beta1, "beta1")
+        self.beta2 = _fraction(beta2, "beta2")
+        self.eps = _positive(eps, "eps")
+
+    def _buffers(self, n, dtype):
+        return (np.zeros(n, dtype), np.zeros(n, dtype))
+
+    def _config(self):
+        return dict(beta1=self.beta1, beta2=self.beta2, eps=self.eps)
+
+    def _public(self):
+        return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+
+
+def get_optimizer(optimizer, learning_rate=None, **kwargs):
+    """An optimizer object from a name or an existing object.
+
+    Parameters
+    ----------
+    optimizer : str or Optimizer
+        "sgd" or "adam", or an :class:`Optimizer` (returned as is).
+    learning_rate : float, optional
+        For a name: the learning rate (else the optimizer's default).
+    **kwargs
+        For a name: further hyperparameters (momentum, nesterov, beta1 ...).
+
+    Returns
+    -------
+    Optimizer
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown or a hyperparameter is out of range.
+    TypeError
+        If ``optimizer`` is neither a string nor an Optimizer, or an
+        unexpected keyword is given.
+    """
+    if isinstance(optimizer, Optimizer):
+        if learning_rate is not None:
+            optimizer.learning_rate = _positive(learning_rate, "learning_rate")
+        return optimizer
+    if not isinstance(optimizer, str):
+        raise TypeError(f"optimizer must be a name or an Optimizer, got "
+                        f"{type(optimizer).__name__}")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; known: {', '.join(OPTIMIZERS)}")
+    if learning_rate is not None:
+        kwargs["learning_rate"] = learning_rate
+    return OPTIMIZERS[optimizer](**kwargs)

@@ -1,0 +1,183 @@
+"""fastnn.dense_forward / dense_backward against a float64 NumPy reference."""
+import numpy as np
+import pytest
+from scipy.special import erf
+
+import fastnn
+
+SQRT2 = np.sqrt(2.0)
+
+
+def _sigmoid(z):
+    return 0.5 * (1 + np.tanh(0.5 * z))
+
+
+def _gelu_tanh(z):
+    return 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z ** 3)))
+
+
+# f and f' in float64, written independently of the kernels.
+REFERENCE = {
+    "identity": (lambda z: z, lambda z: np.ones_like(z)),
+    "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z))),
+    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+    "relu": (lambda z: np.maximum(z, 0), lambda z: (z > 0).astype(float)),
+    "leaky_relu": (lambda z: np.where(z > 0, z, 0.01 * z), lambda z: np.where(z > 0, 1, 0.01)),
+    "elu": (lambda z: np.where(z > 0, z, np.expm1(z)), lambda z: np.where(z > 0, 1, np.exp(z))),
+    "softplus": (lambda z: np.logaddexp(0, z), _sigmoid),
+    "silu": (lambda z: z * _sigmoid(z), lambda z: _sigmoid(z) * (1 + z * (1 - _sigmoid(z)))),
+    "gelu": (lambda z: 0.5 * z * (1 + erf(z / SQRT2)),
+             lambda z: 0.5 * (1 + erf(z / SQRT2)) + z * np.exp(-z * z / 2) / np.sqrt(2 * np.pi)),
+    "gelu_tanh": (_gelu_tanh, None),        # derivative by finite differences below
+}
+ALL = sorted(REFERENCE) + ["softmax"]
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _reference_dZ(name, Z, grad_A):
+    if name == "softmax":
+        A = _softmax(Z)
+        return A * (grad_A - np.sum(grad_A * A, axis=1, keepdims=True))
+    f, df = REFERENCE[name]
+    if df is None:
+        h = 1e-6
+        return grad_A * (f(Z + h) - f(Z - h)) / (2 * h)
+    return grad_A * df(Z)
+
+
+def _data(dtype, n=37, n_in=19, n_out=13, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, n_in)).astype(dtype)
+    W = (rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(dtype)
+    b = rng.standard_normal(n_out).astype(dtype)
+    G = rng.standard_normal((n, n_out)).astype(dtype)
+    return X, W, b, G
+
+
+def _tol(dtype):
+    return dict(rtol=2e-4, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("order_x", ["C", "F"])
+@pytest.mark.parametrize("order_w", ["C", "F"])
+@pytest.mark.parametrize("name", ALL)
+def test_forward_and_backward_match_reference(name, dtype, order_x, order_w):
+    X, W, b, G = _data(dtype)
+    Xo, Wo = np.asarray(X, order=order_x), np.asarray(W, order=order_w)
+    Z = X.astype(np.float64) @ W.astype(np.float64) + b
+    A_ref = _softmax(Z) if name == "softmax" else REFERENCE[name][0](Z)
+    A, saved = fastnn.dense_forward(Xo, Wo, b, activation=name, return_saved=True)
+    assert A.dtype == dtype and A.shape == Z.shape
+    np.testing.assert_allclose(A, A_ref, **_tol(dtype))
+    grad_X, grad_W, grad_b = fastnn.dense_backward(G, Xo, Wo, saved, activation=name)
+    dZ = _reference_dZ(name, Z, G.astype(np.float64))
+    tol = dict(rtol=1e-3, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-7, atol=1e-8)
+    if name == "gelu_tanh":                  # the reference derivative is itself approximate
+        tol = dict(rtol=1e-3, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(grad_b, dZ.sum(axis=0), **tol)
+    np.testing.assert_allclose(grad_W, X.T.astype(np.float64) @ dZ, **tol)
+    np.testing.assert_allclose(grad_X, dZ @ W.T.astype(np.float64), **tol)
+    assert grad_X.dtype == grad_W.dtype == grad_b.dtype == dtype
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "softmax", "identity"])
+def test_saved_is_output_or_preactivation(name):
+    X, W, b, _ = _data(np.float64)
+    A, saved = fastnn.dense_forward(X, W, b, activation=name, return_saved=True)
+    Z = X @ W + b
+    if fastnn.get_activation(name).saves == "output":
+        assert saved is A
+    else:
+        np.testing.assert_allclose(saved, Z, rtol=1e-12, atol=1e-12)
+
+
+def test_out_argument_is_filled_and_returned(dtype):
+    X, W, b, _ = _data(dtype)
+    out = np.full((X.shape[0], W.shape[1]), np.nan, dtype)
+    res = fastnn.dense_forward(X, W, b, activation="tanh", out=out)
+    assert res is out
+    np.testing.assert_array_equal(out, fastnn.dense_forward(X, W, b, activation="tanh"))
+
+
+def test_need_grad_X_false_skips_it():
+    X, W, b, G = _data(np.float64)
+    A, saved = fastnn.dense_forward(X, W, b, return_saved=True)
+    gx, gw, gb = fastnn.dense_backward(G, X, W, saved, need_grad_X=False)
+    assert gx is None
+    np.testing.assert_array_equal(gw, fastnn.dense_backward(G, X, W, saved)[1])
+
+
+def test_large_layer_spans_several_row_blocks(dtype):
+    # 4096 / 13 columns -> several bias+activation blocks, and a partial one.
+    X, W, b, G = _data(dtype, n=1000)
+    A = fastnn.dense_forward(X, W, b, activation="relu")
+    Z = X.astype(np.float64) @ W + b
+    np.testing.assert_allclose(A, np.maximum(Z, 0), **_tol(dtype))
+
+
+def test_empty_batch():
+    X, W, b, G = _data(np.float64, n=0)
+    A, saved = fastnn.dense_forward(X, W, b, return_saved=True)
+    assert A.shape == (0, W.shape[1])
+    gx, gw, gb = fastnn.dense_backward(G, X, W, saved)
+    assert gx.shape == (0, W.shape[0])
+    np.testing.assert_array_equal(gw, 0)
+    np.testing.assert_array_equal(gb, 0)
+
+
+def test_non_contiguous_inputs_are_accepted():
+    X, W, b, _ = _data(np.float64, n=40)
+    A = fastnn.dense_forward(X[::2], W, b, activation="identity")
+    np.testing.assert_allclose(A, X[::2] @ W + b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("args, match", [
+    (lambda X, W, b: (X[:, :-1], W, b), "X has 18 features"),
+    (lambda X, W, b: (X, W, b[:-1]), r"b must have shape \(13,\)"),
+    (lambda X, W, b: (X[0], W, b), "X must be 2-D"),
+    (lambda X, W, b: (X, W, b[None]), "b must be 1-D"),
+])
+def test_shape_errors_name_the_arguments(args, match):
+    X, W, b, _ = _data(np.float64)
+    with pytest.raises(ValueError, match=match):
+        fastnn.dense_forward(*args(X, W, b))
+
+
+def test_dtype_errors_name_the_arguments():
+    X, W, b, G = _data(np.float64)
+    with pytest.raises(TypeError, match="W must have dtype float64"):
+        fastnn.dense_forward(X, W.astype(np.float32), b)
+    with pytest.raises(TypeError, match="b must have dtype float32"):
+        fastnn.dense_forward(X.astype(np.float32), W.astype(np.float32), b)
+    with pytest.raises(TypeError, match="X must be float32 or float64"):
+        fastnn.dense_forward(X.astype(np.int64), W, b)
+    with pytest.raises(TypeError, match="X must hold real numbers"):
+        fastnn.dense_forward(X.astype(complex), W, b)
+    with pytest.raises(TypeError, match="out must have dtype float64"):
+        fastnn.dense_forward(X, W, b, out=np.empty((37, 13), np.float32))
+    with pytest.raises(ValueError, match="out must have shape"):
+        fastnn.dense_forward(X, W, b, out=np.empty((37, 12)))
+    with pytest.raises(ValueError, match="unknown activation"):
+        fastnn.dense_forward(X, W, b, activation="nope")
+    A, saved = fastnn.dense_forward(X, W, b, return_saved=True)
+    with pytest.raises(ValueError, match="grad_A must have shape"):
+        fastnn.dense_backward(G[:-1], X, W, saved)
+    with pytest.raises(ValueError, match="saved must have shape"):
+        fastnn.dense_backward(G, X, W, saved[:, :-1])
+    with pytest.raises(TypeError, match="grad_A must have dtype float64"):
+        fastnn.dense_backward(G.astype(np.float32), X, W, saved)
+
+
+def test_nan_and_extreme_inputs_propagate_without_error():
+    X, W, b, G = _data(np.float32)
+    X[3, 0] = np.nan
+    X[5] *= 1e4
+    A = fastnn.dense_forward(X, W, b, activation="sigmoid")
+    assert np.all(np.isnan(A[3])) and not np.any(np.isnan(np.delete(A, 3, axis=0)))
+    assert np.all((A[5] >= 0) & (A[5] <= 1))
+    S = fastnn.dense_forward(X, W, b, activation="softmax")
+    np.testing.assert_allclose(S[5].sum(), 1, rtol=1e-6)
