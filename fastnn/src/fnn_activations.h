@@ -103,13 +103,21 @@ static inline T NAME(silu_fwd)(T x, T p)
 }
 static inline T NAME(silu_der)(T x, T p)
 {
+    /* sigma(x) (1 + x sigma(-x)); where sigma(x) = m s1 s2 is subnormal the
+     * product is formed on m and scaled last (as in silu_fwd): scaling first
+     * would round sigma(x) to a few bits, which x then magnifies. */
     (void)p;
+    T p1, p2;
     T xc = NAME(clamp)(x, -FNN_BIG, FNN_BIG);
-    T e = NAME(exp)(-NAME(fabs)(xc));
+    T m = NAME(exp_parts)(-NAME(fabs)(xc), &p1, &p2);
+    T e = m * p1 * p2;                         /* exp(-|x|) */
     T s = 1 / (1 + e);
-    T sig_pos = xc >= 0 ? s : e * s;           /* sigma(x)  */
-    T sig_neg = xc >= 0 ? e * s : s;           /* sigma(-x) */
-    return sig_pos + xc * (sig_pos * sig_neg);
+    const int neg = xc < 0;
+    T sig_neg = neg ? s : e * s;               /* sigma(-x) */
+    T core = (neg ? m * s : s) * (1 + xc * sig_neg);
+    T d = (core * (neg ? p1 : 1)) * (neg ? p2 : 1);
+    /* below EXP_MIN_ARG, e^x (1 + x) is under the smallest subnormal */
+    return xc < EXP_MIN_ARG ? -(T)0 : d;
 }
 static inline T NAME(silu_bwd)(T g, T x, T p) { return g * NAME(silu_der)(x, p); }
 
