@@ -254,6 +254,17 @@ def test_infinities_map_to_limits(name, dtype):
                                   grad * d)
 
 
+@pytest.mark.parametrize("alpha", [0.0, 0.25, 1.0])
+def test_parametrised_infinities(alpha, dtype):
+    x = np.array([-np.inf, np.inf], dtype=dtype)
+    leaky_at_minus_inf = -np.inf if alpha else 0.0     # 0 * -inf would be NaN
+    np.testing.assert_array_equal(checked(fastnn.leaky_relu, x, alpha=alpha),
+                                  [leaky_at_minus_inf, np.inf])
+    np.testing.assert_array_equal(checked(fastnn.leaky_relu_derivative, x, alpha=alpha), [alpha, 1])
+    np.testing.assert_array_equal(checked(fastnn.elu, x, alpha=alpha), [-alpha, np.inf])
+    np.testing.assert_array_equal(checked(fastnn.elu_derivative, x, alpha=alpha), [0, 1])
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_nan_in_nan_out(name, dtype):
     x = np.array([np.nan, -np.nan, 1.0, np.nan], dtype=dtype)

@@ -73,7 +73,9 @@ static inline T NAME(relu_der)(T x, T p) { (void)p; return NAME(select_sign)(x, 
 static inline T NAME(relu_bwd)(T g, T x, T p) { return g * NAME(relu_der)(x, p); }
 
 /* ---- leaky relu, slope p below 0 ---- */
-static inline T NAME(leaky_relu_fwd)(T x, T p) { return x < 0 ? p * x : x; }
+/* with p = 0, p * -inf would be NaN: the limit is 0 (p is loop-invariant,
+ * so the test on it is hoisted out of the loop) */
+static inline T NAME(leaky_relu_fwd)(T x, T p) { return x < 0 ? (p != 0 ? p * x : -(T)0) : x; }
 static inline T NAME(leaky_relu_der)(T x, T p) { return NAME(select_sign)(x, p, 1); }
 static inline T NAME(leaky_relu_bwd)(T g, T x, T p) { return g * NAME(leaky_relu_der)(x, p); }
 
