@@ -373,3 +373,13 @@ def test_softmax_edge_rows(dtype):
     assert np.isnan(y[1]).all() and np.isnan(y[2]).all()
     assert fastnn.softmax(np.empty((0, 3), dtype=dtype)).shape == (0, 3)
     assert fastnn.softmax(np.empty((3, 0), dtype=dtype)).shape == (3, 0)
+
+
+def test_derivative_maxima_not_exceeded(dtype):
+    """Near x = 0 rounding could push sigma' above 1/4 and tanh' above 1
+    (both within 4 ULP, but outside the functions' range)."""
+    x = np.concatenate([np.linspace(-1e-3, 1e-3, 200_001), np.geomspace(1e-30, 1e-2, 1000)])
+    x = np.concatenate([x, -x]).astype(dtype)
+    assert (checked(fastnn.sigmoid_derivative, x) <= 0.25).all()
+    assert (checked(fastnn.tanh_derivative, x) <= 1).all()
+    assert (checked(fastnn.sigmoid, x) <= 1).all() and (checked(fastnn.tanh, x) <= 1).all()

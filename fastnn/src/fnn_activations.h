@@ -45,7 +45,8 @@ static inline T NAME(sigmoid_der)(T x, T p)
     (void)p;
     T e = NAME(exp)(-NAME(fabs)(x));
     T d = 1 + e;
-    return e / (d * d);                /* sigma (1 - sigma), symmetric in x */
+    T r = e / (d * d);                 /* sigma (1 - sigma), symmetric in x */
+    return r > (T)0.25 ? (T)0.25 : r;  /* rounding near x = 0 overshoots the max */
 }
 static inline T NAME(sigmoid_bwd)(T g, T y, T p) { (void)p; return g * (y * (1 - y)); }
 
@@ -63,7 +64,8 @@ static inline T NAME(tanh_der)(T x, T p)
     (void)p;
     T e = NAME(exp)(-2 * NAME(fabs)(x));
     T d = 1 + e;
-    return (4 * e) / (d * d);          /* sech^2 x, no 1 - tanh^2 cancellation */
+    T r = (4 * e) / (d * d);           /* sech^2 x, no 1 - tanh^2 cancellation */
+    return r > 1 ? 1 : r;              /* rounding near x = 0 overshoots the max */
 }
 static inline T NAME(tanh_bwd)(T g, T y, T p) { (void)p; return g * ((1 - y) * (1 + y)); }
 
