@@ -32,11 +32,6 @@ SAVES_OUTPUT = {"sigmoid", "tanh"}
 # Known kernel inaccuracies, reported to the lead; strict, so a fix turns
 # them into failures that ask for the marker's removal.
 KNOWN_BAD = {
-    # 2u = 2 sqrt(2/pi)(x + 0.044715 x^3) is rounded before exp: its relative
-    # error eps is magnified by |2u| in the left tail (x < about -2):
-    # up to ~150 ULP (float32) and ~1300 ULP (float64) near x = -10 / -20.
-    ("gelu_tanh", "float32"): "gelu_tanh left tail: 2u rounded before exp",
-    ("gelu_tanh", "float64"): "gelu_tanh left tail: 2u rounded before exp",
     # Phi(x) becomes subnormal for x < about -37.5 and is rounded there
     # before the product with x: ~30 ULP (fnn_gelu.h, being rewritten).
     ("gelu", "float64"): "gelu float64 for x in about [-38.5, -37.5]: Phi subnormal",
