@@ -384,3 +384,23 @@ def test_softmax_backward_matches_jacobian(dtype, shape, axis):
     g2 = g.copy()
     assert fastnn.softmax_backward(g2, y, axis=axis, out=g2) is g2
     np.testing.assert_array_equal(g2, got)
+
+
+@pytest.mark.parametrize("shift", [1, -2])
+def test_backward_and_softmax_with_out_overlapping_an_input(dtype, shift):
+    """out a shifted view of grad (backward) or of x (softmax): the result
+    is as if computed into fresh memory."""
+    base = np.linspace(-2, 2, 24).astype(dtype)
+    buf = np.concatenate([base, np.zeros(4, dtype=dtype)])
+    lo = 2
+    grad, saved = buf[lo:lo + 20], np.linspace(-1, 1, 20).astype(dtype)
+    want = fastnn.silu_backward(grad.copy(), saved)
+    fastnn.silu_backward(grad, saved, out=buf[lo + shift:lo + shift + 20])
+    np.testing.assert_array_equal(buf[lo + shift:lo + shift + 20], want)
+
+    buf = np.concatenate([base, np.zeros(8, dtype=dtype)])
+    x = buf[4:28].reshape(4, 6)
+    want = fastnn.softmax(x.copy())
+    out = buf[4 + shift:28 + shift].reshape(4, 6)
+    fastnn.softmax(x, out=out)
+    np.testing.assert_array_equal(out, want)
