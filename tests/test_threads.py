@@ -7,6 +7,10 @@ import numpy as np
 import pytest
 
 import fastnn
+from fastnn import _kernels
+
+needs_openmp = pytest.mark.skipif(not _kernels.openmp_enabled(),
+                                  reason="built without OpenMP: one thread only")
 
 NAMES = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus",
          "silu", "gelu", "gelu_tanh"]
@@ -69,6 +73,7 @@ def test_two_threads_match_a_serial_loop_over_chunks(restore_threads):
     np.testing.assert_array_equal(whole, pieces)
 
 
+@needs_openmp
 def test_set_get_num_threads_round_trip(restore_threads):
     for n in (1, 2, 3, 1):
         fastnn.set_num_threads(n)
@@ -94,8 +99,9 @@ def test_set_num_threads_rejects_non_integers(restore_threads):
     assert fastnn.get_num_threads() == 1
 
 
+@needs_openmp
 def test_threadpoolctl_controls_the_kernels(restore_threads):
-    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import threadpoolctl            # in the test extra
     fastnn.set_num_threads(2)
     with threadpoolctl.threadpool_limits(1, user_api="openmp"):
         assert fastnn.get_num_threads() == 1
