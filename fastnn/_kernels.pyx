@@ -82,8 +82,14 @@ def get_num_threads():
     return fnn_omp_max_threads()
 
 
-def set_num_threads(int n):
-    """Set the number of OpenMP threads the kernels use (n >= 1)."""
+def set_num_threads(n):
+    """Set the number of OpenMP threads the kernels use (n >= 1).
+
+    Raises TypeError unless n is an integer (a float such as 1.5 would
+    otherwise be truncated silently), ValueError if n < 1."""
+    if isinstance(n, bool) or not hasattr(n, "__index__"):
+        raise TypeError(f"n must be an integer, got {type(n).__name__}")
+    n = n.__index__()
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     fnn_omp_set_threads(n)

@@ -807,7 +807,7 @@ class _progress:
         self.epochs = epochs
         if verbose:
             try:
-                from tqdm.auto import tqdm
+                from tqdm.auto import tqdm  # type: ignore[import-untyped]
             except ImportError:
                 return
             self.bar = tqdm(total=epochs, unit="epoch", leave=True)

@@ -40,7 +40,7 @@ def _fraction(value, name):
 
 class Optimizer:
     """Base class: a learning rate and the state buffers of one network."""
-    name = None
+    name: str = ""                  # set by each subclass: its key in OPTIMIZER_IDS
 
     def __init__(self, learning_rate):
         self.learning_rate = _positive(learning_rate, "learning_rate")

@@ -52,7 +52,8 @@ static inline T NAME(e_over_one_plus_e_sq)(T e)
 static inline T NAME(sigmoid_der)(T x, T p)
 {
     (void)p;                           /* sigma (1 - sigma), symmetric in x */
-    return NAME(e_over_one_plus_e_sq)(NAME(exp_nonpos)(-NAME(fabs)(x)));
+    T r = NAME(e_over_one_plus_e_sq)(NAME(exp_nonpos)(-NAME(fabs)(x)));
+    return r > (T)0.25 ? (T)0.25 : r;  /* rounding near x = 0 may overshoot the max */
 }
 static inline T NAME(sigmoid_bwd)(T g, T y, T p) { (void)p; return g * (y * (1 - y)); }
 
@@ -70,7 +71,8 @@ static inline T NAME(tanh_der)(T x, T p)
 {
     (void)p;
     /* sech^2 x = 4 e / (1 + e)^2, e = exp(-2|x|): no 1 - tanh^2 cancellation */
-    return 4 * NAME(e_over_one_plus_e_sq)(NAME(exp_nonpos)(-2 * NAME(fabs)(x)));
+    T r = 4 * NAME(e_over_one_plus_e_sq)(NAME(exp_nonpos)(-2 * NAME(fabs)(x)));
+    return r > 1 ? 1 : r;              /* rounding near x = 0 may overshoot the max */
 }
 static inline T NAME(tanh_bwd)(T g, T y, T p) { (void)p; return g * ((1 - y) * (1 + y)); }
 
@@ -80,7 +82,9 @@ static inline T NAME(relu_der)(T x, T p) { (void)p; return NAME(select_sign)(x, 
 static inline T NAME(relu_bwd)(T g, T x, T p) { return g * NAME(relu_der)(x, p); }
 
 /* ---- leaky relu, slope p below 0 ---- */
-static inline T NAME(leaky_relu_fwd)(T x, T p) { return x < 0 ? p * x : x; }
+/* with p = 0, p * -inf would be NaN: the limit is 0 (p is loop-invariant,
+ * so the test on it is hoisted out of the loop) */
+static inline T NAME(leaky_relu_fwd)(T x, T p) { return x < 0 ? (p != 0 ? p * x : -(T)0) : x; }
 static inline T NAME(leaky_relu_der)(T x, T p) { return NAME(select_sign)(x, p, 1); }
 static inline T NAME(leaky_relu_bwd)(T g, T x, T p) { return g * NAME(leaky_relu_der)(x, p); }
 
@@ -110,38 +114,90 @@ static inline T NAME(silu_fwd)(T x, T p)
 }
 static inline T NAME(silu_der)(T x, T p)
 {
+    /* sigma(x) (1 + x sigma(-x)); where sigma(x) is subnormal the product is
+     * formed on the scaled value and scaled last (as in silu_fwd): scaling
+     * first would round sigma(x) to a few bits, which x then magnifies. */
     (void)p;
     T xc = NAME(clamp)(x, -FNN_BIG, FNN_BIG);
-    T e = NAME(exp_nonpos)(-NAME(fabs)(xc));
+    T e_hi = NAME(exp_nonpos_hi)(-NAME(fabs)(xc));
+    T e = e_hi * NONPOS_SCALE;                 /* exp(-|x|) */
     T s = 1 / (1 + e);
-    T sig_pos = xc >= 0 ? s : e * s;           /* sigma(x)  */
-    T sig_neg = xc >= 0 ? e * s : s;           /* sigma(-x) */
-    return sig_pos + xc * (sig_pos * sig_neg);
+    const int neg = xc < 0;
+    T sig_neg = neg ? s : e * s;               /* sigma(-x) */
+    T core = (neg ? e_hi * s : s) * (1 + xc * sig_neg);
+    T d = core * (neg ? NONPOS_SCALE : 1);
+    /* below EXP_MIN_ARG, e^x (1 + x) is under the smallest subnormal */
+    return xc < EXP_MIN_ARG ? -(T)0 : d;
 }
 static inline T NAME(silu_bwd)(T g, T x, T p) { return g * NAME(silu_der)(x, p); }
 
-/* ---- gelu, tanh approximation: 0.5 x (1 + tanh u) = x sigma(2u),
- * u = sqrt(2/pi) (x + 0.044715 x^3) ---- */
-#define FNN_GELU_C ((T)0.7978845608028654)
-#define FNN_GELU_K ((T)0.044715)
+/* ---- gelu, tanh approximation: 0.5 x (1 + tanh u) = x sigma(t), with
+ * t = 2u = C2 x + C2K x^3, C2 = 2 sqrt(2/pi), C2K = C2 * 0.044715.
+ * In the left tail sigma(t) ~ e^t, so an absolute error in t is a relative
+ * error in the result: t rounded to T would cost |t| ULP (hundreds).  t is
+ * therefore carried as t + t_lo (error-free products with fma, constants
+ * split in hi + lo) and sigma(t + t_lo) = sigma(t) (1 + t_lo sigma(-t)) to
+ * first order (|t_lo| <= |t| eps, its square is negligible). ---- */
+#ifndef FNN_GELU_TANH_CONSTANTS
+#define FNN_GELU_TANH_CONSTANTS
+#define FNN_IS_F32 (sizeof(T) == sizeof(float))
+#define FNN_C2_HI ((T)1.5957691216057308)
+#define FNN_C2_LO ((T)(FNN_IS_F32 ? -4.534068054340423e-08 : -9.96930880911092e-17))
+#define FNN_C2K_HI ((T)0.07135481627260025)
+#define FNN_C2K_LO ((T)(FNN_IS_F32 ? 2.3988324659995897e-09 : -6.175149918155315e-19))
+#endif
+
+/* t = C2 x + C2K x^3 as t + *lo, for |x| <= FNN_BIG. */
+static inline T NAME(gelu_tanh_arg)(T x, T *lo)
+{
+    T q = x * x, q_lo = FMA_T(x, x, -q);
+    T c3 = q * x, c3_lo = FMA_T(q, x, -c3) + q_lo * x;
+    T a = FNN_C2_HI * x, a_lo = FMA_T(FNN_C2_HI, x, -a) + FNN_C2_LO * x;
+    T b = FNN_C2K_HI * c3;
+    T b_lo = FMA_T(FNN_C2K_HI, c3, -b) + (FNN_C2K_HI * c3_lo + FNN_C2K_LO * c3);
+    T t = a + b;                               /* a, b have x's sign: no cancellation */
+    T b_part = t - a;
+    *lo = ((a - (t - b_part)) + (b - b_part)) + (a_lo + b_lo);
+    return t;
+}
+
 static inline T NAME(gelu_tanh_fwd)(T x, T p)
 {
     (void)p;
-    T scale;
+    T t_lo;
     T xc = NAME(clamp)(x, -FNN_BIG, FNN_BIG);
-    T two_u = 2 * FNN_GELU_C * (xc + FNN_GELU_K * xc * xc * xc);
-    T y = (xc * NAME(sigmoid_scaled)(two_u, &scale)) * scale;
-    y = two_u < EXP_MIN_ARG ? -(T)0 : y;       /* x sigma(2u) underflows */
+    T t = NAME(gelu_tanh_arg)(xc, &t_lo);
+    T e_hi = NAME(exp_nonpos_hi)(-NAME(fabs)(t));
+    T e = e_hi * NONPOS_SCALE;                 /* exp(-|t|) */
+    T s = 1 / (1 + e);
+    const int neg = t < 0;
+    T sig_neg = neg ? s : e * s;               /* sigma(-t) */
+    T core = neg ? e_hi * s : s;               /* sigma(t), before scaling */
+    /* scaled last so that x sigma(t) keeps its bits where it is subnormal */
+    T y = ((xc * core) * (1 + t_lo * sig_neg)) * (neg ? NONPOS_SCALE : 1);
+    y = t < EXP_MIN_ARG ? -(T)0 : y;           /* x sigma(t) underflows */
     return x > FNN_BIG ? x : y;                /* keeps +inf */
 }
+
+/* f' = sigma(t) + x t' sigma(t) sigma(-t) = sigma(t) (1 + x t' sigma(-t)),
+ * t' = C2 + 3 C2K x^2, both sigmas at t + t_lo. */
 static inline T NAME(gelu_tanh_der)(T x, T p)
 {
+    (void)p;
+    T t_lo;
     T xc = NAME(clamp)(x, -FNN_BIG, FNN_BIG);
-    T two_u = 2 * FNN_GELU_C * (xc + FNN_GELU_K * xc * xc * xc);
-    T sig = NAME(sigmoid_fwd)(two_u, p);
-    T dsig = NAME(sigmoid_der)(two_u, p);      /* sigma (1 - sigma) at 2u */
-    T du = 2 * FNN_GELU_C * (1 + 3 * FNN_GELU_K * xc * xc);
-    return sig + xc * du * dsig;
+    T t = NAME(gelu_tanh_arg)(xc, &t_lo);
+    T e_hi = NAME(exp_nonpos_hi)(-NAME(fabs)(t));
+    T e = e_hi * NONPOS_SCALE;
+    T s = 1 / (1 + e);
+    const int neg = t < 0;
+    T sig_pos = neg ? e * s : s;
+    T sig_neg = neg ? s : e * s;
+    T core = (neg ? e_hi * s : s) * (1 + t_lo * sig_neg);
+    T sig_neg_corr = sig_neg * (1 - t_lo * sig_pos);
+    T dt = FNN_C2_HI + 3 * FNN_C2K_HI * (xc * xc);
+    T d = (core * (1 + xc * dt * sig_neg_corr)) * (neg ? NONPOS_SCALE : 1);
+    return t < EXP_MIN_ARG ? -(T)0 : d;        /* under the smallest subnormal */
 }
 static inline T NAME(gelu_tanh_bwd)(T g, T x, T p) { return g * NAME(gelu_tanh_der)(x, p); }
 

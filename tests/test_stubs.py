@@ -1,0 +1,54 @@
+"""The type stubs (.pyi) list every public name and match the runtime
+signatures, so they cannot silently drift from the code.  (The full check is
+``python -m mypy.stubtest fastnn --ignore-missing-stub``.)"""
+import ast
+import inspect
+from pathlib import Path
+
+import pytest
+
+import fastnn
+import fastnn.activations
+
+PACKAGE = Path(fastnn.__file__).parent
+
+
+def _stub(module_file):
+    return ast.parse((PACKAGE / module_file).read_text())
+
+
+def _stub_all(tree):
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and node.targets[0].id == "__all__":
+            return [elt.value for elt in node.value.elts]
+    raise AssertionError("stub has no __all__")
+
+
+def _stub_functions(tree):
+    """name -> parameter names of each def (the overloads of one name agree)."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            args = node.args
+            names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+            found.setdefault(node.name, []).append(names)
+    return found
+
+
+@pytest.mark.parametrize("module,stub", [(fastnn, "__init__.pyi"),
+                                         (fastnn.activations, "activations.pyi")])
+def test_stub_all_matches_runtime(module, stub):
+    assert sorted(_stub_all(_stub(stub))) == sorted(module.__all__)
+    assert (PACKAGE / "py.typed").exists()
+
+
+def test_stub_signatures_match_runtime():
+    functions = _stub_functions(_stub("activations.pyi"))
+    for name in fastnn.activations.__all__:
+        obj = getattr(fastnn.activations, name)
+        if not inspect.isfunction(obj):
+            continue
+        runtime = list(inspect.signature(obj).parameters)
+        assert name in functions, name
+        for overload in functions[name]:
+            assert overload == runtime, (name, overload, runtime)

@@ -1,0 +1,156 @@
+"""OpenMP threading: 1 and 2 threads give bitwise-identical results above
+the parallel threshold (2**17 elements), the thread-count controls, and the
+GIL being released during a kernel."""
+import threading
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import _kernels
+
+needs_openmp = pytest.mark.skipif(not _kernels.openmp_enabled(),
+                                  reason="built without OpenMP: one thread only")
+
+NAMES = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus",
+         "silu", "gelu", "gelu_tanh"]
+N_LARGE = 300_000          # > 2**17: split across threads
+
+
+@pytest.fixture
+def restore_threads():
+    before = fastnn.get_num_threads()
+    yield before
+    fastnn.set_num_threads(before)
+
+
+def _with_threads(n, fn, *args, **kwargs):
+    fastnn.set_num_threads(n)
+    return fn(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def large_inputs():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(N_LARGE) * 6
+    g = rng.standard_normal(N_LARGE)
+    return {np.float32: (x.astype(np.float32), g.astype(np.float32)),
+            np.float64: (x, g)}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_one_and_two_threads_bitwise_equal(name, dtype, large_inputs, restore_threads):
+    x, g = large_inputs[dtype]
+    entry = fastnn.get_activation(name)
+    saved = entry.forward(x) if entry.saves == "output" else x
+    for fn, args in ((entry.forward, (x,)), (entry.derivative, (x,)),
+                     (entry.backward, (g, saved))):
+        one = _with_threads(1, fn, *args)
+        two = _with_threads(2, fn, *args)
+        np.testing.assert_array_equal(one.view(np.uint8), two.view(np.uint8))
+
+
+@pytest.mark.parametrize("shape", [(600, 500), (3, 100_000), (150_000, 2)])
+def test_softmax_family_one_and_two_threads_bitwise_equal(shape, dtype, restore_threads):
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(shape) * 5).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    y = fastnn.softmax(x)
+    for fn, args in ((fastnn.softmax, (x,)), (fastnn.log_softmax, (x,)),
+                     (fastnn.softmax_backward, (g, y))):
+        one = _with_threads(1, fn, *args)
+        two = _with_threads(2, fn, *args)
+        np.testing.assert_array_equal(one.view(np.uint8), two.view(np.uint8))
+
+
+def test_two_threads_match_a_serial_loop_over_chunks(restore_threads):
+    """The split itself is right: the 2-thread result over the whole array
+    equals the 1-thread result computed on small pieces."""
+    x = np.linspace(-10, 10, N_LARGE)
+    fastnn.set_num_threads(2)
+    whole = fastnn.silu(x)
+    pieces = np.concatenate([fastnn.silu(c) for c in np.array_split(x, 37)])
+    np.testing.assert_array_equal(whole, pieces)
+
+
+@needs_openmp
+def test_set_get_num_threads_round_trip(restore_threads):
+    for n in (1, 2, 3, 1):
+        fastnn.set_num_threads(n)
+        assert fastnn.get_num_threads() == n
+
+
+@pytest.mark.parametrize("bad", [0, -1])
+def test_set_num_threads_rejects_non_positive(bad, restore_threads):
+    before = fastnn.get_num_threads()
+    with pytest.raises(ValueError, match="n"):
+        fastnn.set_num_threads(bad)
+    assert fastnn.get_num_threads() == before
+
+
+def test_set_num_threads_rejects_non_integers(restore_threads):
+    with pytest.raises(TypeError):
+        fastnn.set_num_threads("2")
+    with pytest.raises(TypeError):
+        fastnn.set_num_threads(1.5)
+    with pytest.raises(TypeError):
+        fastnn.set_num_threads(True)
+    fastnn.set_num_threads(np.int64(1))
+    assert fastnn.get_num_threads() == 1
+
+
+@needs_openmp
+def test_threadpoolctl_controls_the_kernels(restore_threads):
+    import threadpoolctl            # in the test extra
+    fastnn.set_num_threads(2)
+    with threadpoolctl.threadpool_limits(1, user_api="openmp"):
+        assert fastnn.get_num_threads() == 1
+        x = np.linspace(-3, 3, N_LARGE)
+        np.testing.assert_array_equal(fastnn.tanh(x), np.asarray(fastnn.tanh(x)))
+    assert fastnn.get_num_threads() == 2
+    # fastnn's OpenMP runtime is among the libraries threadpoolctl sees
+    apis = {info["user_api"] for info in threadpoolctl.threadpool_info()}
+    assert "openmp" in apis
+
+
+def test_kernels_release_the_gil():
+    """The main thread sees a kernel's output half written: the first
+    element done, the last not yet.  That state exists only in the middle
+    of a call, so Python code ran while the kernel did, which needs the GIL
+    released (holding it, the main thread could only see before or after).
+    Not a timing test: it retries a few rounds in case the scheduler never
+    ran the main thread during a call."""
+    x = np.linspace(-5, 5, 4_000_000, dtype=np.float32)
+    out = np.empty_like(x)
+    sentinel = np.float32(-7.0)          # gelu(x) > -0.2 everywhere
+    start, finished = threading.Event(), threading.Event()
+    stop = [False]
+
+    def worker():
+        while True:
+            start.wait()
+            start.clear()
+            if stop[0]:
+                return
+            fastnn.gelu(x, out=out)      # exact form: tens of ms
+            finished.set()
+
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    seen_mid_call = False
+    try:
+        for _ in range(20):
+            out.fill(sentinel)
+            finished.clear()
+            start.set()
+            while not finished.is_set():
+                if out[0] != sentinel and out[-1] == sentinel:
+                    seen_mid_call = True
+            if seen_mid_call:
+                break
+    finally:
+        stop[0] = True
+        start.set()
+        thread.join(30)
+    assert seen_mid_call
+    np.testing.assert_array_equal(out, fastnn.gelu(x))
