@@ -9,7 +9,6 @@ with the interquartile range as its spread.
 from dataclasses import dataclass, asdict
 import gc
 import math
-import statistics
 import time
 from typing import Callable, Dict, List
 
@@ -17,6 +16,8 @@ import numpy as np
 
 # A row whose IQR exceeds this fraction of its median is marked untrustworthy.
 NOISY_SPREAD = 0.25
+# Calls slower than this are not timed again for calibration after warm-up.
+SLOW_CALL_S = 5e-3
 
 
 @dataclass
@@ -103,8 +104,11 @@ def measure(impls: Dict[str, Callable[[], object]], budget: Budget) -> Dict[str,
         # Warm-up: caches, page tables, lazy initialisation (torch, BLAS threads).
         single = {}
         for name in names:
-            impls[name]()
-            single[name] = max(_time_block(impls[name], 1), 1e-9)
+            warm = _time_block(impls[name], 1)
+            # A call this slow is far above timer resolution and its cold start
+            # is small beside it: the warm-up doubles as calibration.
+            single[name] = warm if warm >= SLOW_CALL_S else max(
+                _time_block(impls[name], 1), 1e-9)
         calls = {name: max(1, math.ceil(budget.block_s / single[name])) for name in names}
         per_round = sum(calls[name] * single[name] for name in names)
         rounds = max(budget.min_rounds,
@@ -128,8 +132,3 @@ def median_ratio(a: Stats, b: Stats):
 def is_noisy(stats: Dict[str, Stats]):
     """True when any implementation's spread is too wide to trust the row."""
     return any(s.spread > NOISY_SPREAD for s in stats.values())
-
-
-def pooled_spread(values):
-    """Median of spreads, for a one-line summary."""
-    return statistics.median(values) if values else math.nan

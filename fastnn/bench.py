@@ -267,24 +267,27 @@ def print_run(run, file=None):
 
 
 def main(argv=None):
-    """Entry point of ``python -m fastnn bench``; returns the exit status."""
+    """Entry point of ``python -m fastnn bench``; returns the exit status.
+
+    A benchmark never fails: the status is 0 whatever the timings, 1 when an
+    input file cannot be read or matplotlib is missing for ``--plot``, 2 for
+    bad arguments.
+    """
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.compare is not None and len(args.compare) == 2:
-        for line in compare_lines(compare(load_json(args.compare[0]),
-                                          load_json(args.compare[1]))):
-            print(line)
-        return 0
-    old = load_json(args.compare[0]) if args.compare else None
-    torch = kernels.import_torch()
-    sklearn_mlp = network.import_sklearn_mlp() if "network" in args.groups else None
-    if "network" in args.groups:
-        import scipy.linalg  # noqa: F401  (loads its BLAS so the header lists it)
-    started = time.perf_counter()
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        rows = run_benchmarks(args, torch, sklearn_mlp)
-    run = {"schema": SCHEMA, "header": machine_header(args.threads), "options": _options(args),
-           "duration_s": time.perf_counter() - started, "rows": rows}
+    try:
+        if args.compare is not None and len(args.compare) == 2:
+            changes = compare(load_json(args.compare[0]), load_json(args.compare[1]))
+            for line in compare_lines(changes):
+                print(line)
+            return 0
+        old = load_json(args.compare[0]) if args.compare else None
+        if args.plot:
+            from fastnn._bench_plot import new_figure
+            new_figure(1, 1)                    # fails now, not after the run
+    except (OSError, ValueError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    run = run_report(args)
     print_run(run)
     if args.json:
         write_json(run, args.json)
@@ -297,3 +300,18 @@ def main(argv=None):
         plot_run(run, args.plot)
         print(f"Wrote {args.plot}")
     return 0
+
+
+def run_report(args):
+    """Measure what `args` selects; returns the run dict (the JSON schema)."""
+    torch = kernels.import_torch()
+    sklearn_mlp = network.import_sklearn_mlp() if "network" in args.groups else None
+    if "network" in args.groups:
+        import scipy.linalg  # noqa: F401  (loads its BLAS so the header lists it)
+    started = time.perf_counter()
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        rows = run_benchmarks(args, torch, sklearn_mlp)
+    return {"schema": SCHEMA, "header": machine_header(args.threads),
+            "options": _options(args), "duration_s": time.perf_counter() - started,
+            "rows": rows}

@@ -323,3 +323,51 @@ def test_dense_row_reports_fastnn_or_why_not():
     assert {"numpy", "gemm x3"} <= set(row["results"])
     assert "fastnn" in row["results"] or "fastnn" in row["unavailable"]
     assert row["n"] == network.DENSE_BATCH and row["unit"] == "call"
+
+
+def test_network_rows_use_the_network_api_when_present(monkeypatch):
+    """With fastnn.Network / dense_* / datasets present (faked here, as the issue-3
+    API), the rows time fastnn beside the baselines and read its accuracy."""
+    import types
+    from fastnn import _bench_network as network
+    calls = []
+
+    class FakeNetwork:
+        def __init__(self, sizes, activations, loss, dtype, seed):
+            calls.append(("init", tuple(sizes), tuple(activations), loss, dtype))
+
+        def fit(self, X, y, epochs, batch_size, optimizer, learning_rate, verbose):
+            calls.append(("fit", len(X), epochs, batch_size, optimizer))
+
+        def score(self, X, y):
+            return 0.5
+
+    rng = np.random.default_rng(0)
+    fake_datasets = types.SimpleNamespace(
+        load_digits=lambda: (rng.integers(0, 17, (200, 64)), rng.integers(0, 10, 200)))
+    saved = object()
+    monkeypatch.setattr(fastnn, "Network", FakeNetwork, raising=False)
+    monkeypatch.setattr(fastnn, "datasets", fake_datasets, raising=False)
+    monkeypatch.setattr(fastnn, "dense_forward",
+                        lambda X, W, b, activation="relu", out=None: (out, saved),
+                        raising=False)
+    monkeypatch.setattr(fastnn, "dense_backward",
+                        lambda g, X, W, s, activation="relu", need_grad_X=True:
+                        calls.append(("dense_backward", s is saved)), raising=False)
+    budget = Budget(rounds=1, min_rounds=1, block_s=0.0, row_s=0.1)
+    digits = bench._network_row("digits", "float32", 1, None, None, True, budget)
+    assert {"fastnn", "numpy"} <= set(digits["results"])
+    assert digits["accuracy"]["fastnn"] == 0.5 and "data" not in digits["unavailable"]
+    assert calls[0] == ("init", (64, 64, 10), ("relu", "softmax"), "cross_entropy",
+                        "float32")
+    assert calls[1] == ("fit", 150, 1, 32, "adam")
+    dense = bench._network_row("dense", "float32", 1, None, None, True, budget)
+    assert "fastnn" in dense["results"] and "fastnn" not in dense["unavailable"]
+    assert ("dense_backward", True) in calls
+    lines = report.network_tables({"rows": [digits, dense]})
+    assert any("vs numpy" in line for line in lines)
+
+
+def test_unreadable_compare_file_is_an_error_not_a_traceback(tmp_path, capsys):
+    assert bench.main(["--compare", str(tmp_path / "missing.json"), "--no-progress"]) == 1
+    assert "missing.json" in capsys.readouterr().err
