@@ -12,7 +12,8 @@ from fastnn import _kernels
 # Set on some machines; they slow NumPy's BLAS and ufuncs, so ratios against
 # NumPy taken with them set are not the headline figures.
 OPENBLAS_WARN_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+THREAD_VARS = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS",
+               "MKL_NUM_THREADS")
 OPTIONAL_PACKAGES = ("scipy", "torch", "sklearn", "threadpoolctl", "tqdm", "matplotlib")
 
 
@@ -73,12 +74,33 @@ def package_versions():
     return versions
 
 
-def environment_warnings(environ=None):
-    """One warning line per variable of OPENBLAS_WARN_VARS that is set."""
+def environment_warnings(environ=None, threads=(1,)):
+    """Warning lines about the environment the figures are taken in.
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        os.environ by default.
+    threads : sequence of int
+        The thread counts measured.
+
+    Returns
+    -------
+    list of str
+        One per variable of OPENBLAS_WARN_VARS that is set, and one when more
+        than one thread is measured without OMP_WAIT_POLICY=PASSIVE: fastnn's
+        and torch's OpenMP runtimes then spin-wait between calls and steal each
+        other's cores when interleaved (torch ran 10-700x slower here).
+    """
     environ = os.environ if environ is None else environ
-    return [f"WARNING: {var}={environ[var]} is set: NumPy's BLAS and ufuncs run slower, "
-            "ratios against NumPy are not headline figures (unset it for this command)"
-            for var in OPENBLAS_WARN_VARS if var in environ]
+    lines = [f"WARNING: {var}={environ[var]} is set: NumPy's BLAS and ufuncs run slower, "
+             "ratios against NumPy are not headline figures (unset it for this command)"
+             for var in OPENBLAS_WARN_VARS if var in environ]
+    if max(threads, default=1) > 1 and environ.get("OMP_WAIT_POLICY", "").upper() != "PASSIVE":
+        lines.append("WARNING: more than one thread without OMP_WAIT_POLICY=PASSIVE: the "
+                     "OpenMP runtimes of fastnn and torch spin between calls and slow each "
+                     "other down; re-run with OMP_WAIT_POLICY=PASSIVE for multi-thread figures")
+    return lines
 
 
 def machine_header(threads, environ=None):
@@ -117,7 +139,7 @@ def machine_header(threads, environ=None):
         "versions": package_versions(),
         "env": {var: environ[var] for var in OPENBLAS_WARN_VARS + THREAD_VARS
                 if var in environ},
-        "warnings": environment_warnings(environ),
+        "warnings": environment_warnings(environ, threads),
     }
 
 

@@ -210,10 +210,10 @@ def test_activation_curves_come_from_the_kernels():
 # --------------------------------------------------------------------------
 
 def test_header_says_what_was_measured_on():
-    header = machine.machine_header([1, 2], environ={})
+    header = machine.machine_header([1], environ={})
     compiled, selected = fastnn._kernels.simd_info()
     assert header["simd_selected"] == selected and header["simd_compiled"] == compiled
-    assert header["threads_measured"] == [1, 2]
+    assert header["threads_measured"] == [1]
     assert header["versions"]["numpy"] == np.__version__
     assert header["versions"]["fastnn"] == fastnn.__version__
     assert header["cpu"] and header["warnings"] == []
@@ -240,6 +240,15 @@ def test_openblas_variables_give_a_warning_line():
     assert header["env"]["OPENBLAS_CORETYPE"] == "Haswell"
     assert warnings[0] in machine.format_header(header)
     assert machine.environment_warnings({"OMP_NUM_THREADS": "1"}) == []
+
+
+def test_several_threads_without_passive_openmp_give_a_warning_line():
+    assert machine.environment_warnings({}, threads=[1]) == []
+    (line,) = machine.environment_warnings({}, threads=[1, 2])
+    assert "OMP_WAIT_POLICY=PASSIVE" in line
+    assert machine.environment_warnings({"OMP_WAIT_POLICY": "passive"}, threads=[2]) == []
+    header = machine.machine_header([1, 2], environ={"OMP_WAIT_POLICY": "PASSIVE"})
+    assert header["warnings"] == [] and header["env"]["OMP_WAIT_POLICY"] == "PASSIVE"
 
 
 def test_cpu_model_is_read_from_cpuinfo(tmp_path):
