@@ -62,6 +62,24 @@ def blas_libraries():
             for info in threadpool_info() if info.get("user_api") == "blas"]
 
 
+def openmp_runtimes():
+    """OpenMP runtimes loaded in the process (fastnn's, torch's, ...), from threadpoolctl.
+
+    Returns
+    -------
+    list of dict
+        ``library`` (file name), ``version`` and ``threads``; empty without
+        threadpoolctl.
+    """
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [{"library": os.path.basename(info.get("filepath", "?")),
+             "version": info.get("version") or "?", "threads": info.get("num_threads")}
+            for info in threadpool_info() if info.get("user_api") == "openmp"]
+
+
 def package_versions():
     """Versions of Python, NumPy, fastnn and the optional packages (None if absent)."""
     versions = {"python": platform.python_version(), "numpy": np.__version__,
@@ -88,18 +106,19 @@ def environment_warnings(environ=None, threads=(1,)):
     -------
     list of str
         One per variable of OPENBLAS_WARN_VARS that is set, and one when more
-        than one thread is measured without OMP_WAIT_POLICY=PASSIVE: fastnn's
-        and torch's OpenMP runtimes then spin-wait between calls and steal each
-        other's cores when interleaved (torch ran 10-700x slower here).
+        than one thread is measured without OMP_WAIT_POLICY=PASSIVE: idle
+        OpenMP threads then spin between calls and, with fastnn and torch
+        interleaved, take the cores the other side's threads need (torch ran
+        10-700x slower here).
     """
     environ = os.environ if environ is None else environ
     lines = [f"WARNING: {var}={environ[var]} is set: NumPy's BLAS and ufuncs run slower, "
              "ratios against NumPy are not headline figures (unset it for this command)"
              for var in OPENBLAS_WARN_VARS if var in environ]
     if max(threads, default=1) > 1 and environ.get("OMP_WAIT_POLICY", "").upper() != "PASSIVE":
-        lines.append("WARNING: more than one thread without OMP_WAIT_POLICY=PASSIVE: the "
-                     "OpenMP runtimes of fastnn and torch spin between calls and slow each "
-                     "other down; re-run with OMP_WAIT_POLICY=PASSIVE for multi-thread figures")
+        lines.append("WARNING: more than one thread without OMP_WAIT_POLICY=PASSIVE: idle "
+                     "OpenMP threads spin between calls and slow the interleaved sides "
+                     "down; re-run with OMP_WAIT_POLICY=PASSIVE for multi-thread figures")
     return lines
 
 
@@ -136,6 +155,7 @@ def machine_header(threads, environ=None):
         "fastnn_threads_default": _kernels.get_num_threads(),
         "threads_measured": list(threads),
         "blas": blas_libraries(),
+        "openmp_runtimes": openmp_runtimes(),
         "versions": package_versions(),
         "env": {var: environ[var] for var in OPENBLAS_WARN_VARS + THREAD_VARS
                 if var in environ},
@@ -156,6 +176,9 @@ def format_header(header):
                                     "version": "", "kernel": "", "threads": "", "path": ""}]:
         lines.append(f"BLAS:     {blas['library']} {blas['version']} kernel {blas['kernel']}, "
                      f"{blas['threads']} threads ({os.path.basename(str(blas['path']))})")
+    if header.get("openmp_runtimes"):
+        lines.append("OpenMP:   " + ", ".join(f"{rt['library']} ({rt['threads']} threads)"
+                                              for rt in header["openmp_runtimes"]))
     lines.append(f"Threads:  measured with {','.join(map(str, header['threads_measured']))}; "
                  f"OpenMP {'on' if header['openmp'] else 'off'}, fastnn default "
                  f"{header['fastnn_threads_default']}")

@@ -41,6 +41,7 @@ class NetCase:
     unit: str                                # "epoch" or "call"
     impls: Dict[str, Callable[[], object]]
     unavailable: Dict[str, str] = field(default_factory=dict)   # impl -> why not
+    notes: Dict[str, str] = field(default_factory=dict)         # impl -> caveat
     accuracy: Dict[str, Callable[[], float]] = field(default_factory=dict)
 
 
@@ -221,7 +222,13 @@ def _blas_dense(d):
 
 
 def _fastnn_dense(d):
-    """fastnn.dense_forward + dense_backward, or (None, why not)."""
+    """fastnn.dense_forward + dense_backward: (run, note) or (None, why not).
+
+    ``saved`` is what dense_forward hands back beside A (a tuple return, or
+    ``return_saved=True`` if it takes that keyword); if it returns A alone, A
+    itself is passed as ``saved``: the work timed is the same, and the note
+    says so.
+    """
     forward = getattr(fastnn, "dense_forward", None)
     backward = getattr(fastnn, "dense_backward", None)
     if forward is None or backward is None:
@@ -232,14 +239,19 @@ def _fastnn_dense(d):
     else:
         def fwd():
             return forward(d.X, d.W, d.b, activation="relu", out=d.A)
+    note = None
     if not isinstance(fwd(), tuple):
-        return None, ("fastnn.dense_forward does not hand back what dense_backward needs; "
-                      "adapt fastnn/_bench_network.py to its API")
+        plain = fwd
+        note = "dense_forward returns A only; A is passed to dense_backward as saved"
+
+        def fwd():
+            a = plain()
+            return a, a
 
     def run():
         _, saved = fwd()
         backward(d.grad_A, d.X, d.W, saved, activation="relu", need_grad_X=True)
-    return run, None
+    return run, note
 
 
 def dense_case(dtype):
@@ -251,6 +263,8 @@ def dense_case(dtype):
         case.unavailable["fastnn"] = why
     else:
         case.impls["fastnn"] = run
+        if why:
+            case.notes["fastnn"] = why
     case.impls["numpy"] = _numpy_dense(d)
     blas = _blas_dense(d)
     if blas is not None:

@@ -152,7 +152,7 @@ def network_tables(run):
             if r.get("accuracy"):
                 notes.append(f"{r['name']} {r['dtype']} t{threads}: test accuracy "
                              + ", ".join(f"{k} {v:.3f}" for k, v in r["accuracy"].items()))
-            for impl, why in r.get("unavailable", {}).items():
+            for impl, why in {**r.get("unavailable", {}), **r.get("notes", {})}.items():
                 note = f"{r['name']}: {impl}: {why}"
                 if note not in notes:
                     notes.append(note)

@@ -212,7 +212,7 @@ def _network_row(name, dtype, threads, torch, sklearn_mlp, quick, budget):
     stats = measure(case.impls, budget) if case.impls else {}
     accuracy = {impl: fn() for impl, fn in case.accuracy.items()}
     return _row("network", case.name, kind, case.dtype, case.n, threads, case.unit, stats,
-                case.unavailable, {}, accuracy)
+                case.unavailable, case.notes, accuracy)
 
 
 def _progress(total, disable):

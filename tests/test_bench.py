@@ -380,3 +380,17 @@ def test_network_rows_use_the_network_api_when_present(monkeypatch):
 def test_unreadable_compare_file_is_an_error_not_a_traceback(tmp_path, capsys):
     assert bench.main(["--compare", str(tmp_path / "missing.json"), "--no-progress"]) == 1
     assert "missing.json" in capsys.readouterr().err
+
+
+def test_dense_forward_returning_only_A_is_timed_with_a_note(monkeypatch):
+    seen = []
+    monkeypatch.setattr(fastnn, "dense_forward",
+                        lambda X, W, b, activation="relu", out=None: out, raising=False)
+    monkeypatch.setattr(fastnn, "dense_backward",
+                        lambda g, X, W, s, activation="relu", need_grad_X=True:
+                        seen.append(s.shape), raising=False)
+    row = bench._network_row("dense", "float64", 1, None, None, True,
+                             Budget(rounds=1, min_rounds=1, block_s=0.0, row_s=0.1))
+    assert "fastnn" in row["results"] and seen[-1] == (256, 128)
+    assert "A is passed" in row["notes"]["fastnn"]
+    assert any("A is passed" in line for line in report.network_tables({"rows": [row]}))
