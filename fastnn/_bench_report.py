@@ -127,7 +127,9 @@ def kernel_tables(run):
     if any(r["noisy"] for r in rows):
         lines.append("! = spread (IQR/median) over 25% for some side: "
                      "the machine was busy, re-run before trusting that row")
-    return lines
+    notes = {f"  {r['name']}: {impl}: {note}" for r in rows
+             for impl, note in {**r["unavailable"], **r["notes"]}.items()}
+    return lines + sorted(notes)
 
 
 def _fmt_spread(row):

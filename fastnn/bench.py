@@ -100,9 +100,9 @@ def parse_args(argv):
     parser.add_argument("--rounds", type=int, default=None,
                         help="rounds per row (default 9 quick, 25 full; 3/7 for network)")
     parser.add_argument("--json", metavar="FILE", help="write every figure and the header")
-    parser.add_argument("--compare", metavar="OLD.json", nargs="+",
-                        help="compare with a saved run; with two files, compare them "
-                             "without running anything")
+    parser.add_argument("--compare", metavar="JSON", nargs="+",
+                        help="OLD.json: compare this run with a saved one; "
+                             "OLD.json NEW.json: compare two saved runs without running")
     parser.add_argument("--plot", metavar="FILE.png", help="draw speedups (needs matplotlib)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
