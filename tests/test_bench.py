@@ -277,9 +277,10 @@ def test_measure_interleaves_the_implementations():
     impls = {"a": lambda: order.append("a"), "b": lambda: order.append("b")}
     stats = measure(impls, Budget(rounds=4, min_rounds=4, block_s=0.0, row_s=10.0))
     assert set(stats) == {"a", "b"} and all(len(s.samples) == 4 for s in stats.values())
-    # warm-up and calibration: two calls each; then one block per round,
-    # the starting side alternating round by round.
-    assert order[4:] == ["a", "b", "b", "a", "a", "b", "b", "a"]
+    # after warm-up (and calibration, skipped for a call preempted past
+    # SLOW_CALL_S), one block per round, the starting side alternating.
+    assert order[-8:] == ["a", "b", "b", "a", "a", "b", "b", "a"]
+    assert len(order) in (10, 11, 12)
 
 
 # --------------------------------------------------------------------------
