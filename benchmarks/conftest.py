@@ -1,0 +1,58 @@
+"""pytest configuration of the benchmark suites (``pytest benchmarks --benchmark-only``).
+
+- Collects ``bench_*.py`` files (the project's tests/ keep the usual test_*.py).
+- Pins fastnn's OpenMP threads, the BLAS libraries (threadpoolctl) and torch to
+  ``--bench-threads`` (default 1, the figures the issues quote) for the session.
+- Warns when OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set: they slow NumPy.
+"""
+import os
+import warnings
+
+import pytest
+
+import fastnn
+from fastnn._bench_machine import environment_warnings
+
+
+def pytest_addoption(parser):
+    parser.addoption("--bench-threads", type=int, default=1,
+                     help="threads for fastnn, BLAS and torch in the benchmarks (default 1)")
+
+
+def pytest_collect_file(file_path, parent):
+    if file_path.suffix == ".py" and file_path.name.startswith("bench_"):
+        return pytest.Module.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_report_header(config):
+    compiled, selected = fastnn._kernels.simd_info()
+    lines = [f"fastnn {fastnn.__version__}, SIMD {selected}, "
+             f"threads {config.getoption('--bench-threads')}"]
+    return lines + environment_warnings(os.environ)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bench_threads(request):
+    """Every library at the same thread count for the whole session."""
+    threads = request.config.getoption("--bench-threads")
+    previous = fastnn.get_num_threads()
+    fastnn.set_num_threads(threads)
+    try:
+        import torch
+        torch_previous = torch.get_num_threads()
+        torch.set_num_threads(threads)
+    except ImportError:
+        torch = None
+    try:
+        from threadpoolctl import threadpool_limits
+        limiter = threadpool_limits(limits=threads)
+    except ImportError:
+        limiter = None
+        warnings.warn("threadpoolctl is not installed: BLAS threads are not pinned")
+    yield threads
+    if limiter is not None:
+        limiter.restore_original_limits()
+    if torch is not None:
+        torch.set_num_threads(torch_previous)
+    fastnn.set_num_threads(previous)
