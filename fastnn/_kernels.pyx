@@ -366,6 +366,13 @@ cdef void _dispatch_rows(int what, cnp.ndarray a, cnp.ndarray b, cnp.ndarray y):
                               <double *>cnp.PyArray_DATA(y), rows, cols)
 
 
+cdef cnp.ndarray _axis_last(cnp.ndarray a, int axis):
+    """a with `axis` moved last, C-contiguous (a itself when it already is)."""
+    if axis == cnp.PyArray_NDIM(a) - 1 and cnp.PyArray_IS_C_CONTIGUOUS(a):
+        return a
+    return np.ascontiguousarray(np.moveaxis(a, axis, -1))
+
+
 def rowwise(int what, x, y=None, int axis=-1, out=None):
     """softmax (what=0) / log_softmax (1) of x, or softmax_backward (2) of
     grad=x given the softmax output y, along `axis`."""
@@ -389,8 +396,8 @@ def rowwise(int what, x, y=None, int axis=-1, out=None):
     if out is not None:
         _check_out(out, a, "out")
     # The C loops want the softmax axis last and rows packed.
-    am = np.ascontiguousarray(np.moveaxis(a, axis, -1))
-    bm = np.ascontiguousarray(np.moveaxis(b, axis, -1)) if b is not None else None
+    am = _axis_last(a, axis)
+    bm = _axis_last(b, axis) if b is not None else None
     direct = (out is not None and axis == ndim - 1 and _order(<cnp.ndarray>out) == 1
               and _native(<cnp.ndarray>out)
               and not _partial_overlap(am, <cnp.ndarray>out)
@@ -399,7 +406,7 @@ def rowwise(int what, x, y=None, int axis=-1, out=None):
     _dispatch_rows(what, am, bm, res)
     if direct:
         return out
-    result = np.moveaxis(res, -1, axis)
+    result = res if axis == ndim - 1 else np.moveaxis(res, -1, axis)
     if out is None:
         return result
     out[...] = result

@@ -263,7 +263,12 @@ def test_nan_in_nan_out(name, dtype):
         y = checked(fn, x, **kwargs_for(name))
         np.testing.assert_array_equal(np.isnan(y), nan_at)
     ones = np.ones_like(x)
-    assert np.isnan(checked(bwd(name), ones, x, **kwargs_for(name))[nan_at]).all()
+    if name == "identity":
+        # f' = 1 needs nothing from the forward pass: the gradient passes
+        # through unchanged and `saved` is not read, NaN or not.
+        np.testing.assert_array_equal(checked(bwd(name), ones, x), ones)
+    else:
+        assert np.isnan(checked(bwd(name), ones, x, **kwargs_for(name))[nan_at]).all()
     assert np.isnan(checked(bwd(name), x, ones * 0.5, **kwargs_for(name))[nan_at]).all()
 
 

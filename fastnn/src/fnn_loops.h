@@ -61,14 +61,17 @@ int NAME(fnn_backward)(int act, const T *g, const T *s, T *y, ptrdiff_t n, doubl
 }
 
 /* ---- softmax family over the last axis of a (rows, cols) C-ordered block,
- * shifted by the row maximum so that no exp overflows. ---- */
+ * shifted by the row maximum so that no exp overflows.  The whole block is
+ * one cloned function with the row helpers inlined: rows are often short
+ * (10 classes), where a dispatched call per helper and row cost more than
+ * the arithmetic. ---- */
 
 /* Reductions keep FNN_LANES independent partial results: without
  * -ffast-math the compiler may not reorder a single running sum, which
  * would also stop it vectorising the loop. */
 #define FNN_LANES 16
 
-FNN_CLONES static T NAME(row_max)(const T *x, ptrdiff_t n)
+static inline T NAME(row_max)(const T *x, ptrdiff_t n)
 {
     T acc[FNN_LANES];
     ptrdiff_t i = 0;
@@ -81,7 +84,7 @@ FNN_CLONES static T NAME(row_max)(const T *x, ptrdiff_t n)
     return m;
 }
 
-FNN_CLONES static T NAME(dot)(const T *a, const T *b, ptrdiff_t n)
+static inline T NAME(dot)(const T *a, const T *b, ptrdiff_t n)
 {
     T acc[FNN_LANES] = {0};
     ptrdiff_t i = 0;
@@ -93,7 +96,7 @@ FNN_CLONES static T NAME(dot)(const T *a, const T *b, ptrdiff_t n)
     return s;
 }
 
-FNN_CLONES static T NAME(sum)(const T *x, ptrdiff_t n)
+static inline T NAME(sum)(const T *x, ptrdiff_t n)
 {
     T acc[FNN_LANES] = {0};
     ptrdiff_t i = 0;
@@ -106,32 +109,32 @@ FNN_CLONES static T NAME(sum)(const T *x, ptrdiff_t n)
 }
 
 /* y = exp(x - m); returns the sum.  A NaN anywhere makes the sum NaN. */
-FNN_CLONES static T NAME(exp_shifted)(const T *x, T *y, ptrdiff_t n, T m)
+static inline T NAME(exp_shifted)(const T *x, T *y, ptrdiff_t n, T m)
 {
     for (ptrdiff_t i = 0; i < n; ++i) y[i] = NAME(exp_nonpos)(x[i] - m);
     return NAME(sum)(y, n);
 }
 
-FNN_CLONES static void NAME(scale)(T *y, ptrdiff_t n, T c)
+static inline void NAME(scale)(T *y, ptrdiff_t n, T c)
 {
     for (ptrdiff_t i = 0; i < n; ++i) y[i] *= c;
 }
 
 /* y = (x - m) - c: x - m is exact near the maximum, where it matters. */
-FNN_CLONES static void NAME(shift2)(const T *x, T *y, ptrdiff_t n, T m, T c)
+static inline void NAME(shift2)(const T *x, T *y, ptrdiff_t n, T m, T c)
 {
     for (ptrdiff_t i = 0; i < n; ++i) y[i] = (x[i] - m) - c;
 }
 
 /* A row of all -inf (or containing +inf) has no finite maximum to shift by:
  * softmax is then NaN there, as 0/0 is. */
-static T NAME(safe_max)(const T *x, ptrdiff_t n)
+static inline T NAME(safe_max)(const T *x, ptrdiff_t n)
 {
     T m = NAME(row_max)(x, n);
     return (m == (T)INFINITY || m == -(T)INFINITY) ? (T)NAN : m;
 }
 
-void NAME(fnn_softmax_rows)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols)
+FNN_CLONES void NAME(fnn_softmax_rows)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols)
 {
     for (ptrdiff_t r = 0; r < rows; ++r, x += cols, y += cols) {
         T m = NAME(safe_max)(x, cols);
@@ -140,7 +143,7 @@ void NAME(fnn_softmax_rows)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols)
     }
 }
 
-void NAME(fnn_log_softmax_rows)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols)
+FNN_CLONES void NAME(fnn_log_softmax_rows)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols)
 {
     for (ptrdiff_t r = 0; r < rows; ++r, x += cols, y += cols) {
         T m = NAME(safe_max)(x, cols);
@@ -149,13 +152,13 @@ void NAME(fnn_log_softmax_rows)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols
     }
 }
 
-FNN_CLONES static void NAME(softmax_bwd_row)(const T *g, const T *y, T *out, ptrdiff_t n, T d)
+static inline void NAME(softmax_bwd_row)(const T *g, const T *y, T *out, ptrdiff_t n, T d)
 {
     for (ptrdiff_t i = 0; i < n; ++i) out[i] = y[i] * (g[i] - d);
 }
 
 /* out = y * (g - sum(g * y)) row by row; out may alias g. */
-void NAME(fnn_softmax_backward_rows)(const T *g, const T *y, T *out,
+FNN_CLONES void NAME(fnn_softmax_backward_rows)(const T *g, const T *y, T *out,
                                      ptrdiff_t rows, ptrdiff_t cols)
 {
     for (ptrdiff_t r = 0; r < rows; ++r, g += cols, y += cols, out += cols)
