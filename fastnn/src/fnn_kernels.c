@@ -12,13 +12,21 @@
 const char *fnn_simd_selected_name(void) { return fnn_simd_selected(); }
 const char *fnn_simd_compiled_names(void) { return fnn_simd_compiled(); }
 
-/* Taylor coefficients 1/k! for k = 2, 3, ...: expm1's polynomial. */
-#define FNN_INV_FACT 0.5, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,  \
-    1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800,                   \
-    1.0 / 479001600, 1.0 / 6227020800.0, 1.0 / 87178291200.0
-
-static const float fnn_inv_fact_f32[] = { FNN_INV_FACT };
-static const double fnn_inv_fact_f64[] = { FNN_INV_FACT };
+/* expm1(r) = r + r^2 P(r) on |r| <= ln2/2: coefficients of P, our own
+ * least-squares fits on Chebyshev nodes against 40-digit mpmath (the
+ * Taylor values 1/2!, 1/3!, ... adjusted).  Relative error of expm1:
+ * 5.4e-10 with degree 7 for float, 5.5e-19 with degree 12 for double: one
+ * and two terms fewer than Taylor for the same accuracy. */
+static const float fnn_expm1_p_f32[] = {
+    0.5000000013462218f, 0.16666666719007714f, 0.041666464976127526f,
+    0.008333298480356209f, 0.0013933643522487942f, 0.00019899276222384887f,
+};
+static const double fnn_expm1_p_f64[] = {
+    0.5, 0.1666666666666667, 0.04166666666666668, 0.008333333333326141,
+    0.0013888888888879082, 0.00019841269874802173, 2.4801587336422683e-05,
+    2.755725542387984e-06, 2.755726330017862e-07, 2.510520706464424e-08,
+    2.091812988660952e-09,
+};
 
 /* Phi(x) - 1/2 = x S(x^2) for |x| < 1: Taylor coefficients of S,
  * (-1)^k / (sqrt(2 pi) 2^k k! (2k+1)); 9 terms reach float, 16 double. */
