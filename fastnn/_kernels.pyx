@@ -191,6 +191,21 @@ cdef bint _flat_ok(cnp.ndarray out, tuple inputs):
     return True
 
 
+cdef tuple _matched_pair(object first, object second, str first_name, str second_name):
+    """Two inputs of one shape, promoted to one dtype as NumPy would
+    (float32 with float64 -> float64)."""
+    cdef cnp.ndarray a = _as_real_array(first, first_name)
+    cdef cnp.ndarray b = _as_real_array(second, second_name)
+    if not _same_shape(a, b):
+        raise ValueError(f"{first_name} and {second_name} must have the same shape, got "
+                         f"{(<object>a).shape} and {(<object>b).shape}")
+    if cnp.PyArray_TYPE(a) != cnp.PyArray_TYPE(b):
+        common = np.promote_types(a.dtype, b.dtype)
+        a = a.astype(common, copy=False)
+        b = b.astype(common, copy=False)
+    return a, b
+
+
 cdef cnp.ndarray _empty_like(cnp.ndarray a):
     """Uninitialised array of a's shape and dtype, F-ordered if a is F-only."""
     return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a),
@@ -280,17 +295,8 @@ def backward(int act, grad, saved, out=None, double param=0.0):
     """grad * f'(.) for activation id `act`, from what the forward saved."""
     if not 0 <= act < FNN_N_ACTIVATIONS:
         raise ValueError(f"unknown kernel {act}")
-    cdef cnp.ndarray g = _as_real_array(grad, "grad")
-    cdef cnp.ndarray s = _as_real_array(saved, "saved")
-    if not _same_shape(g, s):
-        raise ValueError("grad and saved must have the same shape, got "
-                         f"{(<object>g).shape} and {(<object>s).shape}")
-    if cnp.PyArray_TYPE(g) != cnp.PyArray_TYPE(s):
-        # Promote as NumPy would (float32 with float64 -> float64).
-        common = np.promote_types(g.dtype, s.dtype)
-        g = g.astype(common, copy=False)
-        s = s.astype(common, copy=False)
-    cdef cnp.ndarray res
+    cdef cnp.ndarray g, s, res
+    g, s = _matched_pair(grad, saved, "grad", "saved")
     if out is None:
         res = _empty_like(g)
     else:
@@ -385,14 +391,7 @@ def rowwise(int what, x, y=None, int axis=-1, out=None):
         raise np.exceptions.AxisError(axis, ndim)
     axis %= ndim
     if what == _SOFTMAX_BACKWARD:
-        b = _as_real_array(y, "y")
-        if not _same_shape(a, b):
-            raise ValueError("grad and y must have the same shape, got "
-                             f"{(<object>a).shape} and {(<object>b).shape}")
-        if cnp.PyArray_TYPE(a) != cnp.PyArray_TYPE(b):
-            common = np.promote_types(a.dtype, b.dtype)
-            a = a.astype(common, copy=False)
-            b = b.astype(common, copy=False)
+        a, b = _matched_pair(a, y, "grad", "y")
     if out is not None:
         _check_out(out, a, "out")
     # The C loops want the softmax axis last and rows packed.

@@ -10,6 +10,7 @@ and ``W`` may be C- or F-contiguous: BLAS reads either without a copy.
 import numpy as np
 
 from fastnn import _kernels
+from fastnn._validation import as_real_array
 from fastnn.activations import get_activation
 
 __all__ = ["dense_forward", "dense_backward"]
@@ -25,12 +26,7 @@ def _kernel_of(activation):
 
 def _as_float_matrix(x, name, dtype=None):
     """x as a 2-D float32/float64 ndarray, kept C- or F-contiguous when it is."""
-    try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be array-like of real numbers: {exc}") from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    arr = as_real_array(x, name)
     if dtype is not None and arr.dtype != dtype:
         raise TypeError(f"{name} must have dtype {np.dtype(dtype)} (as X), got {arr.dtype}")
     if arr.dtype not in (np.float32, np.float64):

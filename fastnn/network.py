@@ -15,6 +15,7 @@ import zipfile
 import numpy as np
 
 from fastnn import _kernels
+from fastnn._validation import as_real_array
 from fastnn._version import __version__
 from fastnn.activations import get_activation
 from fastnn.losses import get_loss
@@ -282,12 +283,7 @@ class Network:
     # ------------------------------------------------------------ input checks
 
     def _check_X(self, X, name="X"):
-        try:
-            arr = np.asarray(X)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name} must be array-like of real numbers: {exc}") from None
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+        arr = as_real_array(X, name)
         if arr.ndim != 2:
             raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
         if arr.shape[1] != self.layer_sizes[0]:
@@ -301,12 +297,7 @@ class Network:
     def _check_y(self, y, n_samples, name="y"):
         """(labels, Y): int64 class indices for cross-entropy with 1-D y
         (Y None), else float targets (n_samples, n_outputs) (labels None)."""
-        try:
-            arr = np.asarray(y)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name} must be array-like: {exc}") from None
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
+        arr = as_real_array(y, name)
         if arr.ndim == 0 or arr.shape[0] != n_samples:
             raise ValueError(f"{name} has {arr.shape[0] if arr.ndim else 0} rows but X has "
                              f"{n_samples}")

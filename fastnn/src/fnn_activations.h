@@ -24,21 +24,24 @@ static inline T NAME(identity_bwd)(T g, T s, T p) { (void)s; (void)p; return g; 
  * formed by cancellation: sigma(x) = 1/(1+e) for x >= 0, e/(1+e) below.
  * sigmoid_scaled returns m with sigma(x) = m * scale, where m stays normal
  * (see exp_nonpos_hi), so that x * sigma(x) is accurate where sigma(x) is
- * subnormal: multiply by x first, by scale last.  NaN gives NaN. ---- */
-static inline T NAME(sigmoid_scaled)(T x, T *scale)
+ * subnormal: multiply by x first, by scale last.  It also gives sigma(-x)
+ * = 1 - sigma(x) from the same exp, without cancellation.  NaN gives NaN.
+ * Every sigmoid-based activation (silu, gelu_tanh) builds on it. ---- */
+static inline T NAME(sigmoid_scaled)(T x, T *scale, T *sig_neg)
 {
     T e_hi = NAME(exp_nonpos_hi)(-NAME(fabs)(x));
-    T s = 1 / (1 + e_hi * NONPOS_SCALE);
+    T e = e_hi * NONPOS_SCALE;                 /* exp(-|x|) */
+    T s = 1 / (1 + e);
     const int neg = x < 0;
     *scale = neg ? NONPOS_SCALE : 1;
+    *sig_neg = neg ? s : e * s;
     return neg ? e_hi * s : s;
 }
 static inline T NAME(sigmoid_fwd)(T x, T p)
 {
     (void)p;
-    T scale;
-    T m = NAME(sigmoid_scaled)(x, &scale);
-    return m * scale;
+    T scale, sig_neg;
+    return NAME(sigmoid_scaled)(x, &scale, &sig_neg) * scale;
 }
 /* e / (1 + e)^2 for e in [0, 1], with 1 + e carried exactly as d + d_lo
  * (Fast2Sum) so that squaring it costs one rounding, not three: keeps the
@@ -107,9 +110,9 @@ static inline T NAME(softplus_bwd)(T g, T x, T p) { return g * NAME(sigmoid_fwd)
 static inline T NAME(silu_fwd)(T x, T p)
 {
     (void)p;
-    T scale;
+    T scale, sig_neg;
     T xc = x < -FNN_BIG ? -FNN_BIG : x;        /* -inf * 0 would be NaN */
-    T m = NAME(sigmoid_scaled)(xc, &scale);
+    T m = NAME(sigmoid_scaled)(xc, &scale, &sig_neg);
     /* below EXP_MIN_ARG, x e^x is under the smallest subnormal */
     return xc < EXP_MIN_ARG ? -(T)0 : (xc * m) * scale;
 }
@@ -119,14 +122,10 @@ static inline T NAME(silu_der)(T x, T p)
      * formed on the scaled value and scaled last (as in silu_fwd): scaling
      * first would round sigma(x) to a few bits, which x then magnifies. */
     (void)p;
+    T scale, sig_neg;
     T xc = NAME(clamp)(x, -FNN_BIG, FNN_BIG);
-    T e_hi = NAME(exp_nonpos_hi)(-NAME(fabs)(xc));
-    T e = e_hi * NONPOS_SCALE;                 /* exp(-|x|) */
-    T s = 1 / (1 + e);
-    const int neg = xc < 0;
-    T sig_neg = neg ? s : e * s;               /* sigma(-x) */
-    T core = (neg ? e_hi * s : s) * (1 + xc * sig_neg);
-    T d = core * (neg ? NONPOS_SCALE : 1);
+    T m = NAME(sigmoid_scaled)(xc, &scale, &sig_neg);
+    T d = (m * (1 + xc * sig_neg)) * scale;
     /* below EXP_MIN_ARG, e^x (1 + x) is under the smallest subnormal */
     return xc < EXP_MIN_ARG ? -(T)0 : d;
 }
@@ -165,17 +164,12 @@ static inline T NAME(gelu_tanh_arg)(T x, T *lo)
 static inline T NAME(gelu_tanh_fwd)(T x, T p)
 {
     (void)p;
-    T t_lo;
+    T t_lo, scale, sig_neg;
     T xc = NAME(clamp)(x, -FNN_BIG, FNN_BIG);
     T t = NAME(gelu_tanh_arg)(xc, &t_lo);
-    T e_hi = NAME(exp_nonpos_hi)(-NAME(fabs)(t));
-    T e = e_hi * NONPOS_SCALE;                 /* exp(-|t|) */
-    T s = 1 / (1 + e);
-    const int neg = t < 0;
-    T sig_neg = neg ? s : e * s;               /* sigma(-t) */
-    T core = neg ? e_hi * s : s;               /* sigma(t), before scaling */
+    T m = NAME(sigmoid_scaled)(t, &scale, &sig_neg);
     /* scaled last so that x sigma(t) keeps its bits where it is subnormal */
-    T y = ((xc * core) * (1 + t_lo * sig_neg)) * (neg ? NONPOS_SCALE : 1);
+    T y = ((xc * m) * (1 + t_lo * sig_neg)) * scale;
     y = t < EXP_MIN_ARG ? -(T)0 : y;           /* x sigma(t) underflows */
     return x > FNN_BIG ? x : y;                /* keeps +inf */
 }
@@ -185,19 +179,14 @@ static inline T NAME(gelu_tanh_fwd)(T x, T p)
 static inline T NAME(gelu_tanh_der)(T x, T p)
 {
     (void)p;
-    T t_lo;
+    T t_lo, scale, sig_neg;
     T xc = NAME(clamp)(x, -FNN_BIG, FNN_BIG);
     T t = NAME(gelu_tanh_arg)(xc, &t_lo);
-    T e_hi = NAME(exp_nonpos_hi)(-NAME(fabs)(t));
-    T e = e_hi * NONPOS_SCALE;
-    T s = 1 / (1 + e);
-    const int neg = t < 0;
-    T sig_pos = neg ? e * s : s;
-    T sig_neg = neg ? s : e * s;
-    T core = (neg ? e_hi * s : s) * (1 + t_lo * sig_neg);
-    T sig_neg_corr = sig_neg * (1 - t_lo * sig_pos);
+    T m = NAME(sigmoid_scaled)(t, &scale, &sig_neg);
+    T core = m * (1 + t_lo * sig_neg);                 /* sigma(t + t_lo), scaled */
+    T sig_neg_corr = sig_neg * (1 - t_lo * (m * scale));  /* sigma(-t - t_lo) */
     T dt = FNN_C2_HI + 3 * FNN_C2K_HI * (xc * xc);
-    T d = (core * (1 + xc * dt * sig_neg_corr)) * (neg ? NONPOS_SCALE : 1);
+    T d = (core * (1 + xc * dt * sig_neg_corr)) * scale;
     return t < EXP_MIN_ARG ? -(T)0 : d;        /* under the smallest subnormal */
 }
 static inline T NAME(gelu_tanh_bwd)(T g, T x, T p) { return g * NAME(gelu_tanh_der)(x, p); }
