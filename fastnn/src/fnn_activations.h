@@ -66,9 +66,9 @@ static inline T NAME(sigmoid_bwd)(T g, T y, T p) { (void)p; return g * (y * (1 -
 static inline T NAME(tanh_fwd)(T x, T p)
 {
     (void)p;
-    T a = NAME(fabs)(x);
-    a = a > 20 ? 20 : a;                       /* tanh(20) rounds to 1 */
-    T u = NAME(expm1_nonpos)(-2 * a);
+    /* expm1_nonpos clamps at -EXPM1_LIM = -40, where tanh already rounds to
+     * 1 in either precision: large |x|, inf and NaN need no case of their own */
+    T u = NAME(expm1_nonpos)(-2 * NAME(fabs)(x));
     return NAME(copysign)(u / (-2 - u), x);
 }
 static inline T NAME(tanh_der)(T x, T p)
