@@ -109,6 +109,7 @@ def _training_panel(ax, rows):
     ax.set_xscale("log")
     ax.set_xlabel("milliseconds per epoch (dense: per fwd+bwd call), log scale", fontsize=11)
     ax.set_title("Network: training epoch and dense layer", fontsize=12)
+    ax.set_axisbelow(True)                  # grid lines behind the bars, not across them
     ax.grid(True, axis="x", which="both", alpha=0.3)
     ax.legend(fontsize=9, loc="lower right")
 
