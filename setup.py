@@ -41,9 +41,12 @@ class BuildExt(build_ext):
             base = ["-O3", "-g0", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math"]
             omp = "-fopenmp"
         have_omp = os.environ.get("FASTNN_NO_OPENMP") != "1" and _compiles_with(self.compiler, omp)
+        flags = base + ([omp] if have_omp else [])
         for ext in self.extensions:
-            ext.extra_compile_args = base + ([omp] if have_omp else [])
+            ext.extra_compile_args = flags
             ext.extra_link_args = [omp] if have_omp and self.compiler.compiler_type != "msvc" else []
+            # Recorded in the binary for fastnn.show_config(): what was really used.
+            ext.define_macros.append(("FNN_BUILD_FLAGS", '"' + " ".join(flags) + '"'))
         print(f"fastnn: OpenMP {'enabled' if have_omp else 'not available: single-threaded kernels'}",
               file=sys.stderr)
         super().build_extensions()

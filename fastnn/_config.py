@@ -1,7 +1,6 @@
 """Build and run-time facts for bug reports: fastnn.show_config()."""
 import platform
 import sys
-import sysconfig
 
 import numpy as np
 
@@ -12,13 +11,13 @@ from fastnn._version import __version__
 def config():
     """The facts :func:`show_config` prints, as a dict of strings."""
     compiled, selected = _kernels.simd_info()
+    compiler, flags = _kernels.build_info()
     return {
         "fastnn": __version__,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "compiler": sysconfig.get_config_var("CC") or "unknown",
-        "compiler flags": "-O3 -g0 -std=gnu11 -fno-math-errno -fno-trapping-math"
-                          + (" -fopenmp" if _kernels.openmp_enabled() else ""),
+        "compiler": compiler,
+        "compiler flags": flags,
         "simd targets compiled": compiled,
         "simd target selected": selected,
         "openmp": "enabled" if _kernels.openmp_enabled() else "disabled",

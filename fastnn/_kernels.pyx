@@ -45,6 +45,8 @@ cdef extern from "fnn_kernels.h" nogil:
                                        Py_ssize_t rows, Py_ssize_t cols)
     const char *fnn_simd_selected_name()
     const char *fnn_simd_compiled_names()
+    const char *fnn_build_flags()
+    const char *fnn_compiler()
 
 cdef extern from "fnn_omp.h" nogil:
     int fnn_omp_max_threads()
@@ -98,6 +100,11 @@ def set_num_threads(n):
 def openmp_enabled():
     """True when the extension was compiled with OpenMP."""
     return bool(fnn_omp_enabled())
+
+
+def build_info():
+    """(compiler, compiler flags) this extension was built with."""
+    return (fnn_compiler().decode(), fnn_build_flags().decode())
 
 
 def simd_info():

@@ -12,6 +12,21 @@
 const char *fnn_simd_selected_name(void) { return fnn_simd_selected(); }
 const char *fnn_simd_compiled_names(void) { return fnn_simd_compiled(); }
 
+#ifndef FNN_BUILD_FLAGS
+#define FNN_BUILD_FLAGS "unknown (built without setup.py)"
+#endif
+#if defined(__clang__)
+#define FNN_COMPILER "clang " __clang_version__
+#elif defined(__GNUC__)
+#define FNN_COMPILER "gcc " __VERSION__
+#elif defined(_MSC_VER)
+#define FNN_COMPILER "msvc"
+#else
+#define FNN_COMPILER "unknown"
+#endif
+const char *fnn_build_flags(void) { return FNN_BUILD_FLAGS; }
+const char *fnn_compiler(void) { return FNN_COMPILER; }
+
 /* expm1(r) = r + r^2 P(r) on |r| <= ln2/2: coefficients of P, our own
  * least-squares fits on Chebyshev nodes against 40-digit mpmath (the
  * Taylor values 1/2!, 1/3!, ... adjusted).  Relative error of expm1:

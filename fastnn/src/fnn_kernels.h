@@ -27,5 +27,7 @@ FNN_DECLARE(double, f64)
 
 const char *fnn_simd_selected_name(void);
 const char *fnn_simd_compiled_names(void);
+const char *fnn_build_flags(void);        /* compiler flags setup.py used */
+const char *fnn_compiler(void);
 
 #endif
