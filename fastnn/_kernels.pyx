@@ -21,6 +21,8 @@ How an elementwise call runs
 """
 cimport numpy as cnp
 from cython.parallel cimport prange
+import os
+
 import numpy as np
 
 cnp.import_array()
@@ -79,9 +81,35 @@ cdef Py_ssize_t PARALLEL_MIN = 1 << 15
 
 # ---------------------------------------------------------------- threads
 
+# Set by set_num_threads for every Python thread (OpenMP's own setting is per
+# thread); 0 means follow OpenMP's default.  threadpoolctl, which lowers
+# OpenMP's setting in the calling thread, can only lower the count further.
+cdef int _requested_threads = 0
+
+
+cdef inline int _num_threads() noexcept nogil:
+    cdef int available = fnn_omp_max_threads()
+    if 0 < _requested_threads < available:
+        return _requested_threads
+    return available
+
+
+def _after_fork_in_child():
+    """GNU OpenMP's thread pool does not survive fork(): a forked child that
+    entered a parallel region the parent had used would hang.  The child
+    therefore runs the kernels on one thread (spawn-started processes are
+    unaffected)."""
+    global _requested_threads
+    _requested_threads = 1
+    fnn_omp_set_threads(1)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def get_num_threads():
     """Number of OpenMP threads the kernels use (1 without OpenMP)."""
-    return fnn_omp_max_threads()
+    return _num_threads()
 
 
 def set_num_threads(n):
@@ -94,7 +122,9 @@ def set_num_threads(n):
     n = n.__index__()
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    fnn_omp_set_threads(n)
+    global _requested_threads
+    _requested_threads = min(n, 1 << 16)
+    fnn_omp_set_threads(_requested_threads)
 
 
 def openmp_enabled():
@@ -242,7 +272,7 @@ cdef void _run_flat(int what, int act, const real *a, const real *b, real *y,
     """The loop over n contiguous elements, split into one block per thread.
     Each element's result depends on that element only, so any split gives
     bitwise the same answer."""
-    cdef int nthreads = fnn_omp_max_threads()
+    cdef int nthreads = _num_threads()
     cdef Py_ssize_t block, start, c
     if nthreads <= 1 or n < PARALLEL_MIN:
         _loop(what, act, a, b, y, n, p)
@@ -348,7 +378,7 @@ cdef inline void _rows(int what, const real *a, const real *b, real *y,
 cdef void _run_rows(int what, const real *a, const real *b, real *y,
                     Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
     """Rows are independent: split them into one block per thread."""
-    cdef int nthreads = fnn_omp_max_threads()
+    cdef int nthreads = _num_threads()
     cdef Py_ssize_t block, start, c, off
     if nthreads <= 1 or rows * cols < PARALLEL_MIN or rows < 2:
         _rows(what, a, b, y, rows, cols)
@@ -389,6 +419,8 @@ cdef cnp.ndarray _axis_last(cnp.ndarray a, int axis):
 def rowwise(int what, x, y=None, int axis=-1, out=None):
     """softmax (what=0) / log_softmax (1) of x, or softmax_backward (2) of
     grad=x given the softmax output y, along `axis`."""
+    if what not in (_SOFTMAX, _LOG_SOFTMAX, _SOFTMAX_BACKWARD):
+        raise ValueError(f"unknown row kernel {what}")
     cdef cnp.ndarray a = _as_real_array(x, "grad" if what == _SOFTMAX_BACKWARD else "x")
     cdef cnp.ndarray b = None
     if cnp.PyArray_NDIM(a) == 0:

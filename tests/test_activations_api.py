@@ -404,3 +404,29 @@ def test_backward_and_softmax_with_out_overlapping_an_input(dtype, shift):
     out = buf[4 + shift:28 + shift].reshape(4, 6)
     fastnn.softmax(x, out=out)
     np.testing.assert_array_equal(out, want)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_family_in_place_matches_out_of_place(name, dtype):
+    """out=x along the last axis runs the C rows directly on x: log_softmax
+    must not use its output as scratch before it has read the input."""
+    fn = getattr(fastnn, name)
+    x = np.random.default_rng(3).standard_normal((7, 33)).astype(dtype) * 4
+    expected = fn(x)
+    assert fn(x, out=x) is x
+    np.testing.assert_array_equal(x, expected)
+
+
+def test_softmax_backward_in_place_over_grad(dtype):
+    rng = np.random.default_rng(4)
+    y = fastnn.softmax(rng.standard_normal((5, 9)).astype(dtype))
+    grad = rng.standard_normal((5, 9)).astype(dtype)
+    expected = fastnn.softmax_backward(grad, y)
+    fastnn.softmax_backward(grad, y, out=grad)
+    np.testing.assert_array_equal(grad, expected)
+
+
+def test_private_row_kernel_rejects_unknown_kind():
+    from fastnn import _kernels
+    with pytest.raises(ValueError, match="unknown row kernel"):
+        _kernels.rowwise(3, np.zeros((2, 2)))

@@ -1,7 +1,10 @@
 """OpenMP threading: 1 and 2 threads give bitwise-identical results above
-the parallel threshold (2**17 elements), the thread-count controls, and the
-GIL being released during a kernel."""
+the parallel threshold (2**15 elements), the thread-count controls, the GIL
+being released during a kernel, and fork() safety."""
+import os
+import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -14,7 +17,7 @@ needs_openmp = pytest.mark.skipif(not _kernels.openmp_enabled(),
 
 NAMES = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus",
          "silu", "gelu", "gelu_tanh"]
-N_LARGE = 300_000          # > 2**17: split across threads
+N_LARGE = 300_000          # > PARALLEL_MIN (2**15): split across threads
 
 
 @pytest.fixture
@@ -114,15 +117,18 @@ def test_threadpoolctl_controls_the_kernels(restore_threads):
 
 
 def test_kernels_release_the_gil():
-    """The main thread sees a kernel's output half written: the first
-    element done, the last not yet.  That state exists only in the middle
-    of a call, so Python code ran while the kernel did, which needs the GIL
+    """The main thread sees a kernel's output partly written: some sampled
+    elements done, others not yet.  That state exists only in the middle of
+    a call, so Python code ran while the kernel did, which needs the GIL
     released (holding it, the main thread could only see before or after).
-    Not a timing test: it retries a few rounds in case the scheduler never
-    ran the main thread during a call."""
+    With two threads each half of the array fills from its own start, in
+    either order, so several positions are sampled.  Not a timing test: it
+    retries a few rounds in case the scheduler never ran the main thread
+    during a call."""
     x = np.linspace(-5, 5, 4_000_000, dtype=np.float32)
     out = np.empty_like(x)
     sentinel = np.float32(-7.0)          # gelu(x) > -0.2 everywhere
+    probes = np.linspace(0, x.size - 1, 9).astype(np.intp)
     start, finished = threading.Event(), threading.Event()
     stop = [False]
 
@@ -144,7 +150,8 @@ def test_kernels_release_the_gil():
             finished.clear()
             start.set()
             while not finished.is_set():
-                if out[0] != sentinel and out[-1] == sentinel:
+                written = out[probes] != sentinel
+                if written.any() and not written.all():
                     seen_mid_call = True
             if seen_mid_call:
                 break
@@ -154,3 +161,38 @@ def test_kernels_release_the_gil():
         thread.join(30)
     assert seen_mid_call
     np.testing.assert_array_equal(out, fastnn.gelu(x))
+
+
+def test_thread_count_applies_to_every_python_thread(restore_threads):
+    """OpenMP's own setting is per thread; fastnn's holds for all of them."""
+    fastnn.set_num_threads(1)
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(fastnn.get_num_threads()))
+    worker.start()
+    worker.join()
+    assert seen == [1]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@needs_openmp
+def test_forked_child_runs_threaded_sizes_without_hanging(restore_threads):
+    """GNU OpenMP's pool does not survive fork(): after a parallel call in the
+    parent, a child entering a parallel region would hang.  fastnn's at-fork
+    handler makes the child run on one thread instead."""
+    fastnn.set_num_threads(2)
+    x = np.linspace(-5, 5, 1 << 20)
+    expected = fastnn.sigmoid(x)                 # the parent's pool now exists
+    pid = os.fork()
+    if pid == 0:                                 # child: exit code says it all
+        ok = fastnn.get_num_threads() == 1 and np.array_equal(fastnn.sigmoid(x), expected)
+        os._exit(0 if ok else 1)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child hung in a parallel kernel")

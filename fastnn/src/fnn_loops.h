@@ -108,6 +108,20 @@ static inline T NAME(sum)(const T *x, ptrdiff_t n)
     return s;
 }
 
+/* sum of exp(x - m), nothing stored: log_softmax may write over x.  Same
+ * lane order as sum(), so it agrees with exp_shifted's total bit for bit. */
+static inline T NAME(sum_exp_shifted)(const T *x, ptrdiff_t n, T m)
+{
+    T acc[FNN_LANES] = {0};
+    ptrdiff_t i = 0;
+    for (; i + FNN_LANES <= n; i += FNN_LANES)
+        for (int j = 0; j < FNN_LANES; ++j) acc[j] += NAME(exp_nonpos)(x[i + j] - m);
+    T s = 0;
+    for (; i < n; ++i) s += NAME(exp_nonpos)(x[i] - m);
+    for (int j = 0; j < FNN_LANES; ++j) s += acc[j];
+    return s;
+}
+
 /* y = exp(x - m); returns the sum.  A NaN anywhere makes the sum NaN. */
 static inline T NAME(exp_shifted)(const T *x, T *y, ptrdiff_t n, T m)
 {
@@ -147,7 +161,7 @@ FNN_CLONES void NAME(fnn_log_softmax_rows)(const T *x, T *y, ptrdiff_t rows, ptr
 {
     for (ptrdiff_t r = 0; r < rows; ++r, x += cols, y += cols) {
         T m = NAME(safe_max)(x, cols);
-        T sum = NAME(exp_shifted)(x, y, cols, m);   /* y is scratch here */
+        T sum = NAME(sum_exp_shifted)(x, cols, m);
         NAME(shift2)(x, y, cols, m, (T)log((double)sum));
     }
 }
