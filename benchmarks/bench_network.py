@@ -34,7 +34,11 @@ DTYPE = "float32"
 GROUPS = {"digits": ("digits 64-64-10 epoch", 20),
           "mnist-like": ("60000x784 784-256-10 epoch", 3),
           "dense": ("dense 784->128 batch 256 fwd+bwd", None)}
-IMPLS = ["fastnn", "numpy", "torch", "sklearn", "gemm only"]
+TRAINERS = ["fastnn", "numpy", "torch", "sklearn"]
+# The sides each case has (torch and sklearn skip when not installed).
+CASES = ([("digits", impl) for impl in TRAINERS]
+         + [("mnist-like", impl) for impl in TRAINERS + ["gemm only"]]
+         + [("dense", impl) for impl in ["fastnn", "numpy", "gemm only"]])
 
 
 def _optional_baselines():
@@ -77,8 +81,7 @@ def _run(benchmark, fn, rounds):
         benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1)
 
 
-@pytest.mark.parametrize("impl", IMPLS)
-@pytest.mark.parametrize("name", list(GROUPS))
+@pytest.mark.parametrize("name, impl", CASES, ids=[f"{n}-{i}" for n, i in CASES])
 def test_network(benchmark, cases, name, impl):
     case = cases(name)
     if impl not in case.impls:
