@@ -124,6 +124,7 @@ class FastnnTrainer:
                              optimizer=self.optimizer)
 
     def accuracy(self, X, y):
+        """Fraction of rows of X whose predicted class is y."""
         return float(self.net.score(X, y))
 
 
