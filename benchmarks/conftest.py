@@ -20,6 +20,10 @@ def pytest_addoption(parser):
 
 
 def pytest_collect_file(file_path, parent):
+    # A file named on the command line is collected by pytest itself already:
+    # collecting it here too would run every benchmark twice.
+    if parent.session.isinitpath(file_path):
+        return None
     if file_path.suffix == ".py" and file_path.name.startswith("bench_"):
         return pytest.Module.from_parent(parent, path=file_path)
     return None

@@ -7,14 +7,21 @@ forward + backward):
   digits (a fixed 75/25 split); test accuracy after the timed epochs is
   reported beside the times;
 - ``mnist-like epoch``: 784-256-10, batch 128, on synthetic data
-  (60,000 samples; fewer under --quick);
+  (60,000 samples; fewer under --quick), also against its matrix products
+  alone (``gemm only``: the 2 forward and 3 backward GEMMs of every batch);
 - ``dense fwd+bwd``: 784 -> 128 ReLU, batch 256, against NumPy and the three
-  bare GEMMs it cannot avoid (scipy.linalg.blas).
+  bare GEMMs it cannot avoid (``gemm only``).
 
-fastnn's side uses the API of the network issue (``fastnn.Network``,
-``fastnn.dense_forward``/``dense_backward``, ``fastnn.datasets``).  Where this
-build does not have it, the row says so and shows only the baselines:
-no figure is ever made up.
+Every side of a row is timed the same way: wall clock around one whole epoch
+(or call), shuffling and fastnn's input checks included, and every side keeps
+its optimizer state from epoch to epoch (fastnn gets one ``fastnn.Adam``
+object per network, passed to every ``partial_fit``).
+
+The pytest-benchmark suite (benchmarks/bench_network.py) times these same
+cases.  fastnn's side uses the API of the network issue (``fastnn.Network``,
+``fastnn.Adam``, ``fastnn.dense_forward``/``dense_backward``,
+``fastnn.datasets``).  Where this build does not have it, the row says so and
+shows only the baselines: no figure is ever made up.
 """
 from dataclasses import dataclass, field
 import inspect
@@ -86,18 +93,112 @@ def synthetic_data(n_samples, n_features, n_classes, dtype, seed=0):
     return X, np.argmax(X @ teacher, axis=1).astype(np.int64)
 
 
-def _fastnn_trainer(sizes, X, y, batch_size):
-    """A zero-argument epoch of fastnn.Network, or (None, why not)."""
-    network_cls = getattr(fastnn, "Network", None)
-    if network_cls is None:
-        return None, "fastnn.Network is not available in this build"
-    net = network_cls(sizes, activations=["relu"] * (len(sizes) - 2) + ["softmax"],
-                      loss="cross_entropy", dtype=X.dtype.name, seed=0)
+class FastnnTrainer:
+    """fastnn.Network trained one epoch per call, its optimizer kept across calls.
 
-    def epoch():
-        net.fit(X, y, epochs=1, batch_size=batch_size, optimizer="adam",
-                learning_rate=LEARNING_RATE, verbose=False)
-    return (epoch, lambda Xt, yt: float(net.score(Xt, yt))), None
+    Like the baselines of :mod:`fastnn._bench_mlp`: ``epoch()`` and
+    ``accuracy(X, y)``.  One optimizer object is made here and passed to
+    every ``partial_fit``, so moments and step count carry over (a name such
+    as "adam" would start a fresh Adam every epoch).
+
+    Parameters
+    ----------
+    sizes : list of int
+    X, y : ndarray
+        Training data (X of the benchmark dtype, y class indices).
+    batch_size : int
+    optimizer : fastnn.Optimizer, optional
+        Default ``fastnn.Adam(learning_rate=LEARNING_RATE)``.
+    """
+
+    def __init__(self, sizes, X, y, batch_size, optimizer=None):
+        self.net = fastnn.Network(sizes, activations=["relu"] * (len(sizes) - 2) + ["softmax"],
+                                  loss="cross_entropy", dtype=X.dtype.name, seed=0)
+        self.optimizer = (fastnn.Adam(learning_rate=LEARNING_RATE) if optimizer is None
+                          else optimizer)
+        self.X, self.y, self.batch_size = X, y, batch_size
+
+    def epoch(self):
+        """One pass over the shuffled training data."""
+        self.net.partial_fit(self.X, self.y, batch_size=self.batch_size,
+                             optimizer=self.optimizer)
+
+    def accuracy(self, X, y):
+        """Fraction of rows of X whose predicted class is y."""
+        return float(self.net.score(X, y))
+
+
+def _fastnn_trainer(sizes, X, y, batch_size):
+    """(FastnnTrainer, None), or (None, why not) when this build lacks the API."""
+    missing = [name for name in ("Network", "Adam") if not hasattr(fastnn, name)]
+    if missing:
+        return None, f"fastnn.{'/'.join(missing)} not available in this build"
+    return FastnnTrainer(sizes, X, y, batch_size), None
+
+
+class GemmOnlyEpoch:
+    """The matrix products of one training epoch and nothing else.
+
+    Per mini-batch (the last, partial one included), for each layer ``i``:
+    forward ``Z_i = A_i W_i``; backward ``grad_W_i = A_i^T dZ_i`` and, but for
+    the first layer, ``dA_i = dZ_i W_i^T``: for 784-256-10, 2 forward and 3
+    backward GEMMs of the same shapes as a real epoch.  They run as bare
+    ``?gemm`` calls of scipy.linalg.blas (the library fastnn's compiled loop
+    calls through scipy.linalg.cython_blas) into preallocated outputs: the
+    floor of any training loop.  The batches are contiguous row slices of X
+    (no gather), and dA_i serves as the next layer's dZ (values do not change
+    GEMM time).  Each call costs a few microseconds of Python on top.
+
+    Parameters
+    ----------
+    sizes : list of int
+    X : ndarray, shape (n_samples, sizes[0]), C-contiguous
+    batch_size : int
+    gemm : callable, optional
+        The BLAS routine (default: scipy's ``?gemm`` for X's dtype).
+    seed : int
+    """
+
+    def __init__(self, sizes, X, batch_size, gemm=None, seed=0):
+        if gemm is None:
+            from scipy.linalg.blas import get_blas_funcs
+            gemm = get_blas_funcs("gemm", dtype=X.dtype)
+        self.gemm, self.X, self.batch_size = gemm, X, batch_size
+        rng = np.random.default_rng(seed)
+        dtype, bs = X.dtype, batch_size
+        self.W = [(rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)).astype(dtype)
+                  for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        self.Z = [np.zeros((bs, n), dtype) for n in sizes[1:]]
+        self.grad_W = [np.zeros_like(W) for W in self.W]
+        self.dA = [np.zeros((bs, n), dtype) for n in sizes[1:-1]]
+        self.dZ_out = (rng.standard_normal((bs, sizes[-1])) / bs).astype(dtype)
+
+    def _batch(self, xb):
+        gemm, m, L = self.gemm, len(xb), len(self.W)
+        # C-contiguous arrays are passed as their Fortran-order transposes:
+        # Z^T = W^T A^T and so on, no copies, written in place (overwrite_c).
+        acts = [xb] + [Z[:m] for Z in self.Z[:-1]]
+        for i in range(L):
+            gemm(1.0, self.W[i].T, acts[i].T, c=self.Z[i][:m].T, overwrite_c=1)
+        dZ = self.dZ_out[:m]
+        for i in range(L - 1, -1, -1):
+            gemm(1.0, dZ.T, acts[i].T, trans_b=1, c=self.grad_W[i].T, overwrite_c=1)
+            if i > 0:
+                dA = self.dA[i - 1][:m]
+                gemm(1.0, self.W[i].T, dZ.T, trans_a=1, c=dA.T, overwrite_c=1)
+                dZ = dA
+
+    def epoch(self):
+        """The GEMMs of one pass over X."""
+        for start in range(0, len(self.X), self.batch_size):
+            self._batch(self.X[start:start + self.batch_size])
+
+
+def _gemm_only_epoch(sizes, X, batch_size):
+    try:
+        return GemmOnlyEpoch(sizes, X, batch_size)
+    except ImportError:
+        return None
 
 
 def _baseline_trainers(sizes, X, y, batch_size, torch, sklearn_mlp):
@@ -109,7 +210,8 @@ def _baseline_trainers(sizes, X, y, batch_size, torch, sklearn_mlp):
     return trainers
 
 
-def training_case(name, sizes, X, y, batch_size, torch, sklearn_mlp, test=None):
+def training_case(name, sizes, X, y, batch_size, torch, sklearn_mlp, test=None,
+                  gemm_only=False):
     """A NetCase timing one epoch of each trainer on the same data.
 
     Parameters
@@ -123,20 +225,32 @@ def training_case(name, sizes, X, y, batch_size, torch, sklearn_mlp, test=None):
         The optional baselines.
     test : tuple (X_test, y_test), optional
         When given, each side's accuracy on it can be read after timing.
+    gemm_only : bool
+        Also time the epoch's matrix products alone (:class:`GemmOnlyEpoch`).
+        Worth it where the GEMMs dominate; on small layers the Python call
+        per GEMM would dwarf the product.
     """
     case = NetCase(name, X.dtype.name, len(X), "epoch", {})
+    trainers = {}
     fast, why = _fastnn_trainer(sizes, X, y, batch_size)
     if fast is None:
         case.unavailable["fastnn"] = why
     else:
-        case.impls["fastnn"] = fast[0]
-        if test is not None:
-            case.accuracy["fastnn"] = lambda: fast[1](*test)
-    for key, trainer in _baseline_trainers(sizes, X, y, batch_size, torch,
-                                           sklearn_mlp).items():
+        trainers["fastnn"] = fast
+    trainers.update(_baseline_trainers(sizes, X, y, batch_size, torch, sklearn_mlp))
+    for key, trainer in trainers.items():
         case.impls[key] = trainer.epoch
         if test is not None:
             case.accuracy[key] = (lambda t: lambda: t.accuracy(*test))(trainer)
+    if gemm_only:
+        floor = _gemm_only_epoch(sizes, X, batch_size)
+        if floor is None:
+            case.unavailable["gemm only"] = "scipy not installed"
+        else:
+            case.impls["gemm only"] = floor.epoch
+            n_layers = len(sizes) - 1       # forward, grad_W per layer; grad_A but layer 0
+            case.notes["gemm only"] = (f"the epoch's {3 * n_layers - 1} GEMMs per batch alone "
+                                       "(scipy.linalg.blas, preallocated outputs)")
     if torch is None:
         case.unavailable["torch"] = "PyTorch not installed"
     if sklearn_mlp is None:
@@ -158,11 +272,19 @@ def digits_case(dtype, torch, sklearn_mlp):
     return case
 
 
-def mnist_like_case(dtype, n_samples, torch, sklearn_mlp):
-    """The 784-256-10 synthetic epoch."""
-    X, y = synthetic_data(n_samples, MNIST_SIZES[0], MNIST_SIZES[-1], dtype)
+def mnist_like_data(dtype, n_samples):
+    """(X, y): the synthetic data of the 784-256-10 epoch."""
+    return synthetic_data(n_samples, MNIST_SIZES[0], MNIST_SIZES[-1], dtype)
+
+
+def mnist_like_case(dtype, n_samples, torch, sklearn_mlp, data=None):
+    """The 784-256-10 synthetic epoch, with its GEMMs alone as the floor.
+
+    ``data`` is (X, y) from :func:`mnist_like_data` when the caller needs it too.
+    """
+    X, y = mnist_like_data(dtype, n_samples) if data is None else data
     return training_case("mnist-like epoch", MNIST_SIZES, X, y, MNIST_BATCH, torch,
-                         sklearn_mlp)
+                         sklearn_mlp, gemm_only=True)
 
 
 # --------------------------------------------------------------------------
@@ -268,7 +390,8 @@ def dense_case(dtype):
     case.impls["numpy"] = _numpy_dense(d)
     blas = _blas_dense(d)
     if blas is not None:
-        case.impls["gemm x3"] = blas
+        case.impls["gemm only"] = blas
+        case.notes["gemm only"] = "its 3 GEMMs alone (scipy.linalg.blas)"
     return case
 
 

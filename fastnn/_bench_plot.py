@@ -8,7 +8,7 @@ from fastnn._bench_kernels import FUNCTIONS
 from fastnn._bench_report import NETWORK_IMPLS, median, speedup
 
 IMPL_COLORS = {"fastnn": "#d62728", "numpy": "#1f77b4", "torch": "#ff7f0e",
-               "sklearn": "#2ca02c", "gemm x3": "#7f7f7f"}
+               "sklearn": "#2ca02c", "gemm only": "#7f7f7f"}
 
 
 def new_figure(width, height):

@@ -330,7 +330,7 @@ def test_dense_row_reports_fastnn_or_why_not():
     from fastnn import _bench_network as network
     row = bench._network_row("dense", "float32", 1, None, None, True,
                              Budget(rounds=1, min_rounds=1, block_s=0.0, row_s=0.1))
-    assert {"numpy", "gemm x3"} <= set(row["results"])
+    assert {"numpy", "gemm only"} <= set(row["results"])
     assert "fastnn" in row["results"] or "fastnn" in row["unavailable"]
     assert row["n"] == network.DENSE_BATCH and row["unit"] == "call"
 
@@ -346,8 +346,8 @@ def test_network_rows_use_the_network_api_when_present(monkeypatch):
         def __init__(self, sizes, activations, loss, dtype, seed):
             calls.append(("init", tuple(sizes), tuple(activations), loss, dtype))
 
-        def fit(self, X, y, epochs, batch_size, optimizer, learning_rate, verbose):
-            calls.append(("fit", len(X), epochs, batch_size, optimizer))
+        def partial_fit(self, X, y, batch_size, optimizer):
+            calls.append(("partial_fit", len(X), batch_size, optimizer))
 
         def score(self, X, y):
             return 0.5
@@ -370,7 +370,11 @@ def test_network_rows_use_the_network_api_when_present(monkeypatch):
     assert digits["accuracy"]["fastnn"] == 0.5 and "data" not in digits["unavailable"]
     assert calls[0] == ("init", (64, 64, 10), ("relu", "softmax"), "cross_entropy",
                         "float32")
-    assert calls[1] == ("fit", 150, 1, 32, "adam")
+    fits = [c for c in calls if c[0] == "partial_fit"]
+    assert len(fits) >= 2 and all(c[1:3] == (150, 32) for c in fits)
+    # One Adam object for every epoch: its state carries over, as the baselines' does.
+    assert isinstance(fits[0][3], fastnn.Adam)
+    assert all(c[3] is fits[0][3] for c in fits)
     dense = bench._network_row("dense", "float32", 1, None, None, True, budget)
     assert "fastnn" in dense["results"] and "fastnn" not in dense["unavailable"]
     assert ("dense_backward", True) in calls
@@ -395,3 +399,62 @@ def test_dense_forward_returning_only_A_is_timed_with_a_note(monkeypatch):
     assert "fastnn" in row["results"] and seen[-1] == (256, 128)
     assert "A is passed" in row["notes"]["fastnn"]
     assert any("A is passed" in line for line in report.network_tables({"rows": [row]}))
+
+
+def test_fastnn_trainer_keeps_its_adam_state_across_epochs():
+    from fastnn import _bench_network as network
+    X, y = network.synthetic_data(100, 8, 3, "float32")
+    trainer = network.FastnnTrainer([8, 6, 3], X, y, batch_size=32)
+    trainer.epoch()
+    m_after_one = trainer.optimizer._state[0].copy()
+    trainer.epoch()
+    assert trainer.optimizer.step == 2 * 4                  # 4 batches (32, 32, 32, 4) per epoch
+    assert trainer.net.optimizer is trainer.optimizer
+    assert not np.array_equal(trainer.optimizer._state[0], m_after_one)
+
+
+def test_gemm_only_epoch_runs_the_products_of_each_batch():
+    pytest.importorskip("scipy")
+    from scipy.linalg.blas import get_blas_funcs
+    from fastnn import _bench_network as network
+    real_gemm = get_blas_funcs("gemm", dtype=np.float64)
+    shapes = []
+
+    def counting_gemm(alpha, a, b, trans_a=0, trans_b=0, c=None, overwrite_c=0):
+        out = real_gemm(alpha, a, b, trans_a=trans_a, trans_b=trans_b, c=c,
+                        overwrite_c=overwrite_c)
+        assert np.shares_memory(out, c)                      # written in place, no copy
+        shapes.append(out.T.shape)
+        return out
+
+    X = np.random.default_rng(1).standard_normal((10, 6))
+    floor = network.GemmOnlyEpoch([6, 5, 3], X, batch_size=4, gemm=counting_gemm)
+    floor.epoch()
+    # 3 batches (4, 4, 2 rows), 5 products each: Z0, Z1, grad_W1, dA0, grad_W0.
+    assert shapes[-5:] == [(2, 5), (2, 3), (5, 3), (2, 5), (6, 5)]
+    assert len(shapes) == 15
+    last, m = X[8:], 2
+    Z0 = last @ floor.W[0]
+    np.testing.assert_allclose(floor.Z[0][:m], Z0, rtol=1e-12)
+    np.testing.assert_allclose(floor.Z[1][:m], Z0 @ floor.W[1], rtol=1e-12)
+    dA0 = floor.dZ_out[:m] @ floor.W[1].T
+    np.testing.assert_allclose(floor.dA[0][:m], dA0, rtol=1e-12)
+    np.testing.assert_allclose(floor.grad_W[1], Z0.T @ floor.dZ_out[:m], rtol=1e-12)
+    np.testing.assert_allclose(floor.grad_W[0], last.T @ dA0, rtol=1e-12)
+
+
+def test_network_table_prints_fastnn_over_gemm_only():
+    def result(seconds):
+        return {"median": seconds, "q1": seconds, "q3": seconds, "spread": 0.0,
+                "samples": [seconds], "calls_per_block": 1}
+    row = {"group": "network", "name": "mnist-like epoch", "kind": "train",
+           "dtype": "float32", "n": 4000, "threads": 1, "unit": "epoch",
+           "results": {"fastnn": result(0.115), "numpy": result(0.23),
+                       "gemm only": result(0.1)},
+           "noisy": False, "unavailable": {}, "notes": {}, "accuracy": {}}
+    lines = report.network_tables({"rows": [row]})
+    header = next(line for line in lines if line.startswith("benchmark"))
+    data = next(line for line in lines if line.startswith("mnist-like"))
+    assert "/gemm" in header and "gemm only" in header
+    cells = data.split()
+    assert "1.15" in cells and "2.00x" in cells
