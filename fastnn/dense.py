@@ -65,7 +65,9 @@ def dense_forward(X, W, b, activation="relu", out=None, return_saved=False):
         A name from :data:`fastnn.ACTIVATIONS` (including "softmax", taken
         along each row).
     out : numpy.ndarray, optional
-        C-contiguous (n_samples, n_out) array of X's dtype for ``A``.
+        C-contiguous (n_samples, n_out) array of X's dtype for ``A``.  It
+        may overlap ``X``, ``W`` or ``b`` (the result then goes through a
+        temporary first).
     return_saved : bool, default False
         Also return what :func:`dense_backward` needs as ``saved``: ``A``
         itself for sigmoid, tanh and softmax, else the pre-activation ``Z``
@@ -104,11 +106,20 @@ def dense_forward(X, W, b, activation="relu", out=None, return_saved=False):
         out = np.empty((n, n_out), X.dtype)
     else:
         _check_out(out, (n, n_out), X.dtype, "out")
+    # BLAS and the bias pass write the result while still reading X, W and b:
+    # an `out` sharing memory with any of them is computed into a temporary
+    # and copied over at the end.
+    overlaps = any(np.may_share_memory(out, arr) for arr in (X, W, b))
+    result = np.empty_like(out) if overlaps else out
     if return_saved and not saves_output and act_id != 0:
         Z = np.empty((n, n_out), X.dtype)
     else:
-        Z = out
-    _kernels.dense_forward_into(X, W, b, act_id, param, Z, out)
+        Z = result
+    _kernels.dense_forward_into(X, W, b, act_id, param, Z, result)
+    if overlaps:
+        np.copyto(out, result)
+        if Z is result:
+            Z = out
     if return_saved:
         return out, (out if saves_output else Z)
     return out

@@ -181,3 +181,38 @@ def test_nan_and_extreme_inputs_propagate_without_error():
     assert np.all((A[5] >= 0) & (A[5] <= 1))
     S = fastnn.dense_forward(X, W, b, activation="softmax")
     np.testing.assert_allclose(S[5].sum(), 1, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_out_overlapping_an_input_gives_the_right_answer(dtype):
+    # BLAS writes `out` while it still reads X, W and b: an overlapping out
+    # must go through a temporary.  Identity activation: A == X @ W + b.
+    rng = np.random.default_rng(5)
+    tol = _tol(dtype)
+
+    def reference(X, W, b):
+        return X.astype(np.float64) @ W.astype(np.float64) + b
+
+    X = rng.standard_normal((300, 300)).astype(dtype)
+    W = (rng.standard_normal((300, 300)) / 20).astype(dtype)
+    b = rng.standard_normal(300).astype(dtype)
+    expected = reference(X, W, b)
+    result = fastnn.dense_forward(X, W, b, "identity", out=X)
+    assert result is X
+    np.testing.assert_allclose(X, expected, **tol)
+
+    W = rng.standard_normal((4, 4)).astype(dtype)
+    X = rng.standard_normal((4, 4)).astype(dtype)
+    b = rng.standard_normal(4).astype(dtype)
+    expected = reference(X, W, b)
+    fastnn.dense_forward(X, W, b, "identity", out=W)
+    np.testing.assert_allclose(W, expected, **tol)
+
+    buf = rng.standard_normal((5, 6)).astype(dtype)
+    X = rng.standard_normal((5, 3)).astype(dtype)
+    W = rng.standard_normal((3, 6)).astype(dtype)
+    b = buf[2]                                  # b is a row of out
+    expected = reference(X, W, b.copy())
+    A, saved = fastnn.dense_forward(X, W, b, "relu", out=buf, return_saved=True)
+    np.testing.assert_allclose(A, np.maximum(expected, 0), **tol)
+    np.testing.assert_allclose(saved, expected, **tol)
