@@ -259,7 +259,8 @@ class Network:
         ------
         ValueError
             If the number of layers or a shape does not fit, or a value is
-            not finite.
+            not finite once cast to the network's dtype (a float64 1e300
+            for a float32 network).
         """
         params = list(params)
         if len(params) != len(self._acts):
@@ -272,8 +273,13 @@ class Network:
                     raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
                 if arr.shape != ref.shape:
                     raise ValueError(f"{name} must have shape {ref.shape}, got {arr.shape}")
-                if not np.all(np.isfinite(arr)):
-                    raise ValueError(f"{name} holds NaN or inf")
+                # Check what will be stored: a float64 1e300 is finite but
+                # becomes inf in a float32 network.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    arr = arr.astype(self.dtype)
+                if not _all_finite(arr):
+                    raise ValueError(f"{name} holds NaN or inf (in the network's dtype "
+                                     f"{self.dtype})")
                 checked.append((ref, arr))
         for ref, arr in checked:
             ref[...] = arr

@@ -260,6 +260,17 @@ def test_params_are_read_only_views_and_set_params_copies():
         net.set_params([(np.ones((3, 4)), np.full(4, np.nan)), new[1]])
 
 
+def test_set_params_rejects_values_that_overflow_the_dtype():
+    net = fastnn.Network([2, 3, 2], ["relu", "softmax"], dtype="float32", seed=0)
+    before = net._flat.copy()
+    W0, b0 = (np.array(a, dtype=np.float64) for a in net.params[0])
+    W0[1, 2] = 1e300                          # finite in float64, inf in float32
+    with pytest.raises(ValueError, match=r"W\[0\].*float32"):
+        net.set_params([(W0, b0), net.params[1]])
+    assert net._flat.tobytes() == before.tobytes()
+    assert np.all(np.isfinite(net.predict_proba(np.ones((1, 2)))))
+
+
 def test_initialisation_scales():
     net = fastnn.Network([400, 300, 200], ["relu", "tanh"], seed=0)
     (W0, _), (W1, _) = net.params
