@@ -216,3 +216,33 @@ def test_out_overlapping_an_input_gives_the_right_answer(dtype):
     A, saved = fastnn.dense_forward(X, W, b, "relu", out=buf, return_saved=True)
     np.testing.assert_allclose(A, np.maximum(expected, 0), **tol)
     np.testing.assert_allclose(saved, expected, **tol)
+
+
+def test_private_compiled_api_raises_instead_of_crashing():
+    # fastnn._kernels.dense_*_into are private, but a wrong call must raise
+    # (TypeError/ValueError), never dereference None or read out of bounds.
+    from fastnn import _kernels
+    X, W, b, G = _data(np.float32, n=4, n_in=3, n_out=2)
+    Z = np.empty((4, 2), np.float32)
+    relu = _kernels.ACTIVATION_IDS["relu"]
+    for i in (0, 1, 2, 5, 6):
+        args = [X, W, b, relu, 0.0, Z, Z]
+        args[i] = None
+        with pytest.raises(TypeError):
+            _kernels.dense_forward_into(*args)
+    with pytest.raises(ValueError, match="2-D"):
+        _kernels.dense_forward_into(X.ravel(), W, b, relu, 0.0, Z, Z)
+    read_only = Z.copy()
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="A must be writeable"):
+        _kernels.dense_forward_into(X, W, b, relu, 0.0, Z, read_only)
+    swapped = X.astype(X.dtype.newbyteorder())
+    with pytest.raises((TypeError, ValueError)):
+        _kernels.dense_forward_into(swapped, W, b, relu, 0.0, Z, Z)
+    grad_W = np.empty_like(W)
+    grad_b = np.empty_like(b)
+    for i in (0, 1, 2, 3, 6, 8, 9):
+        args = [G[:, :2].copy(), X, W, Z, relu, 0.0, Z.copy(), None, grad_W, grad_b]
+        args[i] = None
+        with pytest.raises(TypeError):
+            _kernels.dense_backward_into(*args)

@@ -271,6 +271,35 @@ def test_set_params_rejects_values_that_overflow_the_dtype():
     assert np.all(np.isfinite(net.predict_proba(np.ones((1, 2)))))
 
 
+def test_trainer_rejects_bad_calls_instead_of_crashing():
+    # fastnn._kernels.Trainer is private; a wrong call must still raise.
+    net = fastnn.Network([3, 4, 2], ["relu", "softmax"], seed=0)
+    X = np.ones((6, 3), np.float32)
+    labels = np.zeros(6, np.int64)
+    perm = np.arange(6, dtype=np.int64)
+    trainer = net._make_trainer(2)
+    opt = fastnn.Adam()
+    opt.bind(net.n_params, net.dtype)
+    with pytest.raises(TypeError):
+        trainer.run(None, None, labels, perm)
+    with pytest.raises(TypeError):
+        trainer.run(X, None, labels, None)
+    with pytest.raises(TypeError, match="Y .* or labels"):
+        trainer.run(X, None, None, perm)
+    with pytest.raises(ValueError, match="2-D"):
+        trainer.run(X.ravel(), None, labels, perm)
+    for kind in (2, -1):
+        with pytest.raises(ValueError, match="optimizer kind"):
+            trainer.run(X, None, labels, perm, dict(opt.kernel_args(), kind=kind))
+    with pytest.raises(ValueError, match="Adam needs both"):
+        trainer.run(X, None, labels, perm, dict(opt.kernel_args(), s2=None))
+    with pytest.raises(TypeError, match="state s1"):
+        trainer.run(X, None, labels, perm, dict(opt.kernel_args(), s1=[0.0]))
+    with pytest.raises(TypeError, match="params"):
+        fastnn._kernels.Trainer(net.layer_sizes, [3, -1], [0.0, 0.0], [False, True], 2,
+                                0.0, 2, None, net._grads, net._w_off, net._b_off)
+
+
 def test_initialisation_scales():
     net = fastnn.Network([400, 300, 200], ["relu", "tanh"], seed=0)
     (W0, _), (W1, _) = net.params
