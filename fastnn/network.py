@@ -9,8 +9,10 @@ shuffle, the progress bar, validation and early stopping.
 """
 import json
 import math
+import struct
 import time
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -93,6 +95,70 @@ def _all_finite(arr):
     return bool(np.all(np.isfinite(arr)))
 
 
+# What reading a corrupted or crafted .npz can raise: zipfile (BadZipFile,
+# NotImplementedError for unknown compression methods or zip versions,
+# RuntimeError for encrypted members), zlib, struct, numpy's .npy parser
+# (ValueError), truncation (EOFError, OSError).
+_READ_ERRORS = (OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError,
+                ValueError, KeyError, zlib.error, struct.error)
+
+
+def _read_npy_member(archive, info):
+    """One array of an .npz archive, after checking that the size its header
+    declares is no more than the data the archive holds for it (a crafted
+    header could otherwise make numpy allocate terabytes)."""
+    with archive.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"unsupported .npy format version {version}")
+    declared = math.prod(shape) * dtype.itemsize
+    if declared > info.file_size:
+        raise ValueError(f"{info.filename} declares {declared} bytes of data but holds "
+                         f"{info.file_size}")
+    with archive.open(info) as f:
+        return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _read_npz(path):
+    """{name: array} of an .npz file; ValueError, with the reason, for
+    anything that keeps it from being read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            arrays = {}
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise ValueError(f"unexpected member {info.filename!r}")
+                arrays[info.filename[:-4]] = _read_npy_member(archive, info)
+            return arrays
+    except FileNotFoundError:
+        raise ValueError(f"model file {str(path)!r} does not exist") from None
+    except _READ_ERRORS as exc:
+        raise ValueError(f"cannot read model file {str(path)!r} (truncated, corrupted or "
+                         f"not an .npz file): {type(exc).__name__}: {exc}") from None
+
+
+def _check_stored_arrays(arrays, config, where):
+    """Check the config's layer sizes and dtype against the stored arrays'
+    shapes before anything is allocated for them."""
+    try:
+        sizes = _layer_sizes(config["layer_sizes"])
+        dtype = np.dtype(config["dtype"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{where} has an invalid config: {exc!r}") from None
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for key, shape in ((f"W{i}", (n_in, n_out)), (f"b{i}", (n_out,))):
+            if key not in arrays:
+                raise ValueError(f"{where} misses array {key}")
+            arr = arrays[key]
+            if arr.shape != shape or arr.dtype != dtype:
+                raise ValueError(f"{where}: {key} is {arr.dtype}{arr.shape}, the config "
+                                 f"needs {dtype}{shape}")
+
+
 def _positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {value!r}")
@@ -148,6 +214,12 @@ class Network:
 
     def __init__(self, layer_sizes, activations="relu", loss=None, dtype="float32",
                  seed=None, init=None, l2=0.0):
+        init_rng = self._configure(layer_sizes, activations, loss, dtype, seed, init, l2)
+        self._initialise(init_rng)
+
+    def _configure(self, layer_sizes, activations, loss, dtype, seed, init, l2):
+        """Check the arguments and allocate zeroed parameters; returns the
+        generator of the initial weights (unused by :meth:`load`)."""
         self.layer_sizes = _layer_sizes(layer_sizes)
         n_layers = len(self.layer_sizes) - 1
         if isinstance(activations, str):
@@ -180,11 +252,11 @@ class Network:
         init_seq, shuffle_seq = np.random.SeedSequence(seed).spawn(2)
         self._shuffle_rng = np.random.Generator(np.random.PCG64(shuffle_seq))
         self._layout()
-        self._initialise(np.random.Generator(np.random.PCG64(init_seq)))
         self._trainer = None
         self.optimizer = None
         self.epochs_trained = 0
         self.history_ = None
+        return np.random.Generator(np.random.PCG64(init_seq))
 
     # ------------------------------------------------------------ parameters
 
@@ -754,39 +826,28 @@ class Network:
             or its arrays do not match its configuration; the message says
             which.
         """
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {key: data[key] for key in data.files}
-        except FileNotFoundError:
-            raise ValueError(f"model file {str(path)!r} does not exist") from None
-        except (OSError, EOFError, zipfile.BadZipFile, ValueError) as exc:
-            raise ValueError(f"cannot read model file {str(path)!r} (truncated or not "
-                             f"an .npz file): {exc}") from None
-        if not isinstance(arrays, dict) or "config" not in arrays:
-            raise ValueError(f"{str(path)!r} is not a fastnn model: no config entry")
+        where = repr(str(path))
+        arrays = _read_npz(path)
+        if "config" not in arrays or arrays["config"].dtype.kind != "U":
+            raise ValueError(f"{where} is not a fastnn model: no config entry")
         try:
             config = json.loads(str(arrays["config"]))
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{str(path)!r} has an unreadable config: {exc}") from None
+            raise ValueError(f"{where} has an unreadable config: {exc}") from None
         if not isinstance(config, dict) or config.get("format") != _FORMAT:
-            raise ValueError(f"{str(path)!r} is not a {_FORMAT} file")
+            raise ValueError(f"{where} is not a {_FORMAT} file")
+        # The arrays are in memory already: checking the config's sizes
+        # against them first bounds what the network allocates by the file.
+        _check_stored_arrays(arrays, config, where)
+        net = cls.__new__(cls)
         try:
-            net = cls(config["layer_sizes"], config["activations"], loss=config["loss"],
-                      dtype=config["dtype"], seed=config.get("seed"), init=config["init"],
-                      l2=config["l2"])
+            # No random initialisation: the stored weights replace it.
+            net._configure(config["layer_sizes"], config["activations"], loss=config["loss"],
+                           dtype=config["dtype"], seed=config.get("seed"),
+                           init=config["init"], l2=config["l2"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{str(path)!r} has an invalid config: {exc!r}") from None
-        params = []
-        for i, (W, b) in enumerate(net._views(net._flat)):
-            for key, ref in ((f"W{i}", W), (f"b{i}", b)):
-                if key not in arrays:
-                    raise ValueError(f"{str(path)!r} misses array {key}")
-                arr = arrays[key]
-                if arr.shape != ref.shape or arr.dtype != ref.dtype:
-                    raise ValueError(f"{str(path)!r}: {key} is {arr.dtype}{arr.shape}, the "
-                                     f"config needs {ref.dtype}{ref.shape}")
-            params.append((arrays[f"W{i}"], arrays[f"b{i}"]))
-        net.set_params(params)
+            raise ValueError(f"{where} has an invalid config: {exc!r}") from None
+        net.set_params([(arrays[f"W{i}"], arrays[f"b{i}"]) for i in range(len(net._acts))])
         return net
 
     def __repr__(self):

@@ -356,6 +356,71 @@ def test_load_errors(tmp_path):
         fastnn.Network.load(tmp_path / "pickled.npz")
 
 
+def _patch_central_directory(data, offset, value):
+    """Set a 2-byte field of every central-directory entry of a zip file."""
+    import struct
+    data = bytearray(data)
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        struct.pack_into("<H", data, at + offset, value)
+        at = data.find(b"PK\x01\x02", at + 4)
+    return bytes(data)
+
+
+def test_load_turns_every_read_failure_into_value_error(tmp_path):
+    net = fastnn.Network([2, 3, 2], ["relu", "softmax"], seed=0)
+    good = tmp_path / "good.npz"
+    net.save(good)
+    data = good.read_bytes()
+    # Unknown compression method and "version needed to extract" make
+    # zipfile raise NotImplementedError.
+    for name, offset, value, reason in (("method", 10, 99, "compression method"),
+                                        ("version", 6, 99, "zip file version")):
+        bad = tmp_path / f"{name}.npz"
+        bad.write_bytes(_patch_central_directory(data, offset, value))
+        with pytest.raises(ValueError, match=reason):
+            fastnn.Network.load(bad)
+    with pytest.raises(ValueError, match="cannot read"):
+        fastnn.Network.load(tmp_path)                      # a directory
+
+
+def test_load_checks_sizes_before_allocating(tmp_path):
+    import io
+    import zipfile
+    net = fastnn.Network([2, 3, 2], ["relu", "softmax"], seed=0)
+    good = tmp_path / "good.npz"
+    net.save(good)
+    with np.load(good) as data:
+        arrays = dict(data)
+    # A config claiming a 200000 x 200000 layer (160 GB) next to small arrays.
+    config = json.loads(str(arrays["config"]))
+    config.update(layer_sizes=[200000, 200000], activations=["softmax"],
+                  init=["glorot_uniform"])
+    np.savez(tmp_path / "big_config.npz", **dict(arrays, config=np.array(json.dumps(config))))
+    with pytest.raises(ValueError, match=r"W0 is float32\(2, 3\).*\(200000, 200000\)"):
+        fastnn.Network.load(tmp_path / "big_config.npz")
+    # An .npy header declaring 8 TB of data in a tiny member.
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }"
+    header = header.ljust(117) + "\n"
+    huge = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode()
+    with zipfile.ZipFile(tmp_path / "huge.npz", "w") as archive:
+        for key, value in arrays.items():
+            buf = io.BytesIO()
+            np.save(buf, value)
+            archive.writestr(key + ".npy", huge if key == "W0" else buf.getvalue())
+    with pytest.raises(ValueError, match="W0.npy declares"):
+        fastnn.Network.load(tmp_path / "huge.npz")
+
+
+def test_load_does_not_draw_initial_weights(tmp_path, monkeypatch):
+    net = fastnn.Network([2, 3, 2], ["relu", "softmax"], seed=0)
+    net.save(tmp_path / "m.npz")
+    monkeypatch.setattr(fastnn.Network, "_initialise",
+                        lambda self, rng: pytest.fail("load initialised weights"))
+    loaded = fastnn.Network.load(tmp_path / "m.npz")
+    assert loaded._flat.tobytes() == net._flat.tobytes()
+
+
 # ------------------------------------------------------------------ input errors
 
 @pytest.fixture
