@@ -427,7 +427,9 @@ cdef double _loss_and_output_grad(_Net *net, const real *dummy, Py_ssize_t rows,
                 # max(z, 0) - z y + log(1 + exp(-|z|)): no overflow for any z.
                 total += max(zj, 0.0) - zj * yj + log1p(exp(-fabs(zj)))
                 dz[k] = <real>((a[k] - yj) * scale)
-                ok = ok and ((zj > 0) == (yj > 0.5))
+                # As evaluate/predict: the output a = sigmoid(z) against 0.5
+                # (z > 0 differs where sigmoid(z) rounds to 0.5, 0 < z < 3e-8).
+                ok = ok and ((a[k] > 0.5) == (yj > 0.5))
             correct[0] += ok
         return total / n_elem
     # MSE: dL/dA = 2 (A - Y) / n_elem, then through the output activation.

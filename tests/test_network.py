@@ -300,6 +300,19 @@ def test_trainer_rejects_bad_calls_instead_of_crashing():
                                 0.0, 2, None, net._grads, net._w_off, net._b_off)
 
 
+def test_bce_training_accuracy_uses_the_same_criterion_as_evaluate():
+    # z = 1e-9 > 0 but sigmoid(z) rounds to 0.5 in float32: predicted 0.
+    net = fastnn.Network([1, 1], ["sigmoid"], dtype="float32", seed=0)
+    net.set_params([(np.zeros((1, 1)), np.array([1e-9]))])
+    X = np.ones((4, 1), np.float32)
+    y = np.zeros(4)
+    assert net.predict_proba(X)[0, 0] == 0.5
+    assert net.evaluate(X, y)["accuracy"] == 1.0
+    # One batch: the accuracy is counted before the (tiny) update.
+    history = net.fit(X, y, epochs=1, batch_size=4, optimizer=fastnn.SGD(1e-30))
+    assert history["accuracy"] == [1.0]
+
+
 def test_initialisation_scales():
     net = fastnn.Network([400, 300, 200], ["relu", "tanh"], seed=0)
     (W0, _), (W1, _) = net.params
