@@ -523,6 +523,12 @@ class Network:
         """Accuracy (classification) or the coefficient of determination R^2
         (MSE), as scikit-learn's ``score``.
 
+        R^2 is ``1 - SS_res / SS_tot`` per output, averaged over the outputs.
+        An output whose targets are constant (``SS_tot == 0``, always so for
+        one sample) scores 1.0 if it is predicted exactly and 0.0 otherwise,
+        as ``sklearn.metrics.r2_score`` does (``force_finite=True``), so the
+        score is always finite.
+
         Parameters, raises as :meth:`evaluate`.
 
         Returns
@@ -537,7 +543,10 @@ class Network:
         Yd = Y.astype(np.float64)
         ss_res = np.sum((Yd - A) ** 2, axis=0)
         ss_tot = np.sum((Yd - Yd.mean(axis=0)) ** 2, axis=0)
-        return float(np.mean(1 - ss_res / ss_tot))
+        constant = ss_tot == 0
+        r2 = np.where(constant, np.where(ss_res == 0, 1.0, 0.0),
+                      1 - ss_res / np.where(constant, 1.0, ss_tot))
+        return float(np.mean(r2))
 
     # ------------------------------------------------------------ gradients
 

@@ -313,6 +313,24 @@ def test_bce_training_accuracy_uses_the_same_criterion_as_evaluate():
     assert history["accuracy"] == [1.0]
 
 
+def test_r2_score_with_constant_targets_follows_scikit_learn():
+    import warnings
+    net = fastnn.Network([2, 2], ["identity"], loss="mse", dtype="float64", seed=0)
+    net.set_params([(np.zeros((2, 2)), np.array([3.0, 1.0]))])     # predicts (3, 1)
+    X = np.ones((4, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # Output 0 constant and predicted exactly: 1; output 1 constant, missed: 0.
+        assert net.score(X, np.tile([3.0, 5.0], (4, 1))) == 0.5
+        assert net.score(X, np.tile([3.0, 1.0], (4, 1))) == 1.0
+        assert net.score(X[:1], [[2.0, 1.0]]) == 0.5                 # one sample
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal((4, 2))
+    pred = np.tile([3.0, 1.0], (4, 1))
+    expected = np.mean(1 - ((y - pred) ** 2).sum(0) / ((y - y.mean(0)) ** 2).sum(0))
+    assert net.score(X, y) == pytest.approx(expected, rel=1e-12)
+
+
 def test_initialisation_scales():
     net = fastnn.Network([400, 300, 200], ["relu", "tanh"], seed=0)
     (W0, _), (W1, _) = net.params
