@@ -159,6 +159,18 @@ def _check_stored_arrays(arrays, config, where):
                                  f"needs {dtype}{shape}")
 
 
+def _check_seed(seed):
+    """seed as int or None, checked here so that errors name the argument
+    (numpy's "expected non-negative integer" does not)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be a non-negative integer or None, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed}")
+    return int(seed)
+
+
 def _positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {value!r}")
@@ -247,7 +259,7 @@ class Network:
         if not (math.isfinite(l2) and l2 >= 0):
             raise ValueError(f"l2 must be non-negative and finite, got {l2}")
         self.l2 = float(l2)
-        self.seed = seed
+        self.seed = _check_seed(seed)
         self.init = self._init_names(init)
         init_seq, shuffle_seq = np.random.SeedSequence(seed).spawn(2)
         self._shuffle_rng = np.random.Generator(np.random.PCG64(shuffle_seq))
@@ -643,7 +655,8 @@ class Network:
             Before any training: NaN or inf in X or y, row-count mismatch,
             class labels negative/out of range/not integers, wrong feature
             count, unknown optimizer, non-positive batch size, epochs or
-            learning rate, validation_split outside [0, 1).
+            learning rate, validation_split outside [0, 1) or leaving no
+            training or no validation rows, validation_data without rows.
         TypeError
             For arguments of the wrong type.
         FloatingPointError
@@ -665,6 +678,9 @@ class Network:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise TypeError("validation_data must be a pair (X_val, y_val)")
             X_val = self._check_X(validation_data[0], "X_val")
+            if X_val.shape[0] == 0:
+                raise ValueError("validation_data has no rows (X_val is empty); pass at "
+                                 "least one row or no validation_data")
             val = (X_val, *self._check_y(validation_data[1], X_val.shape[0], "y_val"))
         elif validation_split:
             if (isinstance(validation_split, bool)

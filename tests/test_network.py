@@ -331,6 +331,31 @@ def test_r2_score_with_constant_targets_follows_scikit_learn():
     assert net.score(X, y) == pytest.approx(expected, rel=1e-12)
 
 
+def test_empty_validation_is_rejected_before_training():
+    net = fastnn.Network([3, 4, 3], ["relu", "softmax"], seed=0)
+    X = np.ones((10, 3))
+    y = np.zeros(10, int)
+    before = net._flat.copy()
+    with pytest.raises(ValueError, match="validation_data has no rows"):
+        net.fit(X, y, epochs=1, validation_data=(X[:0], y[:0]))
+    with pytest.raises(ValueError, match="validation_split=0.01 leaves 10 training and 0"):
+        net.fit(X, y, epochs=1, validation_split=0.01)
+    assert net._flat.tobytes() == before.tobytes() and net.epochs_trained == 0
+
+
+@pytest.mark.parametrize("seed, error", [(-1, ValueError), (1.5, TypeError),
+                                         ("0", TypeError), (True, TypeError)])
+def test_bad_seed_names_the_argument(seed, error):
+    with pytest.raises(error, match="seed must be a non-negative integer"):
+        fastnn.Network([2, 2], ["sigmoid"], seed=seed)
+
+
+def test_numpy_integer_and_large_seeds_are_accepted():
+    net = fastnn.Network([2, 2], ["sigmoid"], seed=np.int64(3))
+    assert net.get_config()["seed"] == 3
+    assert fastnn.Network([2, 2], ["sigmoid"], seed=2 ** 70).seed == 2 ** 70
+
+
 def test_initialisation_scales():
     net = fastnn.Network([400, 300, 200], ["relu", "tanh"], seed=0)
     (W0, _), (W1, _) = net.params
