@@ -624,7 +624,8 @@ class Network:
             Rows per mini-batch; the last, partial batch is included.
         optimizer : str or Optimizer, default "adam"
             "sgd", "adam" or an object (:class:`fastnn.SGD`,
-            :class:`fastnn.Adam`) whose state carries over between calls.
+            :class:`fastnn.Adam`) whose state carries over between calls;
+            an object belongs to the first network that trains with it.
         learning_rate : float, optional
             Overrides the optimizer's (defaults: adam 1e-3, sgd 0.01).
         momentum, nesterov : optional
@@ -655,7 +656,8 @@ class Network:
             Before any training: NaN or inf in X or y, row-count mismatch,
             class labels negative/out of range/not integers, wrong feature
             count, unknown optimizer, non-positive batch size, epochs or
-            learning rate, validation_split outside [0, 1) or leaving no
+            learning rate, an optimizer object bound to another network,
+            validation_split outside [0, 1) or leaving no
             training or no validation rows, validation_data without rows.
         TypeError
             For arguments of the wrong type.
@@ -728,7 +730,7 @@ class Network:
 
     def _train(self, X, labels, Y, epochs, batch_size, opt, val, early_stopping, patience,
                shuffle, verbose):
-        opt.bind(self.n_params, self.dtype)
+        opt.bind(self, self.n_params, self.dtype)
         self.optimizer = opt
         # Buffers for more rows than the data has would be wasted.
         batch_size = min(batch_size, X.shape[0])

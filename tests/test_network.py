@@ -279,7 +279,7 @@ def test_trainer_rejects_bad_calls_instead_of_crashing():
     perm = np.arange(6, dtype=np.int64)
     trainer = net._make_trainer(2)
     opt = fastnn.Adam()
-    opt.bind(net.n_params, net.dtype)
+    opt.bind(net, net.n_params, net.dtype)
     with pytest.raises(TypeError):
         trainer.run(None, None, labels, perm)
     with pytest.raises(TypeError):
@@ -354,6 +354,28 @@ def test_numpy_integer_and_large_seeds_are_accepted():
     net = fastnn.Network([2, 2], ["sigmoid"], seed=np.int64(3))
     assert net.get_config()["seed"] == 3
     assert fastnn.Network([2, 2], ["sigmoid"], seed=2 ** 70).seed == 2 ** 70
+
+
+def test_optimizer_object_belongs_to_one_network():
+    import gc
+    X = np.ones((6, 3))
+    y = np.zeros(6, int)
+    first = fastnn.Network([3, 4, 3], ["relu", "softmax"], seed=0)
+    second = fastnn.Network([3, 4, 3], ["relu", "softmax"], seed=1)   # same size, dtype
+    opt = fastnn.Adam()
+    first.fit(X, y, epochs=2, optimizer=opt)
+    moments = opt._state[0].copy()
+    before = second._flat.copy()
+    with pytest.raises(ValueError, match="another network"):
+        second.fit(X, y, epochs=1, optimizer=opt)
+    assert second._flat.tobytes() == before.tobytes()
+    assert opt._state[0].tobytes() == moments.tobytes() and opt.step == 2
+    first.partial_fit(X, y)                                  # its owner goes on
+    assert opt.step == 3
+    del first
+    gc.collect()
+    second.fit(X, y, epochs=1, optimizer=opt)                # owner gone: fresh state
+    assert opt.step == 1
 
 
 def test_initialisation_scales():
