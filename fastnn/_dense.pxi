@@ -373,11 +373,17 @@ cdef inline double _neg_log_softmax(const real *z, real p, Py_ssize_t j,
     return log(s) + m - z[j]
 
 
-cdef double _loss_and_output_grad(_Net *net, const real *dummy, Py_ssize_t rows,
+# _loss_and_output_grad and _update read only the untyped buffers of _Net
+# and _Opt, so no argument tells Cython which of the float/double versions
+# to use: the `real dtype_tag` argument (value unused; callers pass
+# <real>0) selects the specialisation.
+
+cdef double _loss_and_output_grad(_Net *net, real dtype_tag, Py_ssize_t rows,
                                   bint use_labels, Py_ssize_t *correct) noexcept nogil:
     """Mean loss of the batch in net.a/z[L-1]; writes dL/dZ of the output
     layer to net.dz (fused (A - Y)/n for the matched output + loss pairs) and
-    counts correct predictions (classification losses)."""
+    counts correct predictions (classification losses).  dtype_tag only
+    selects the float/double version (see above)."""
     cdef int L = net.n_layers
     cdef Py_ssize_t cols = net.sizes[L], r, j, k, best, label
     cdef real *z = <real *>net.z[L - 1]
@@ -494,8 +500,10 @@ cdef double _backward_layers(_Net *net, const real *x, Py_ssize_t rows) noexcept
     return 0.5 * net.l2 * penalty
 
 
-cdef void _update(_Net *net, _Opt *opt, const real *dummy) noexcept nogil:
-    """One fused pass of the optimizer over the flat parameter vector."""
+cdef void _update(_Net *net, _Opt *opt, real dtype_tag) noexcept nogil:
+    """One fused pass of the optimizer over the flat parameter vector;
+    dtype_tag only selects the float/double version (see
+    _loss_and_output_grad)."""
     cdef real *w = <real *>net.params
     cdef real *g = <real *>net.grads
     cdef double bc1, bc2
@@ -557,14 +565,14 @@ cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
             break
         start += rows
         _forward_layers(net, <real *>net.xb, rows)
-        loss = _loss_and_output_grad(net, X, rows, labels != NULL, correct)
+        loss = _loss_and_output_grad(net, <real>0, rows, labels != NULL, correct)
         loss += _backward_layers(net, <real *>net.xb, rows)
         if not isfinite(loss):
             status = batch_no
             break
         loss_sum[0] += loss * rows
         if update:
-            _update(net, opt, X)
+            _update(net, opt, <real>0)
         batch_no += 1
     fnn_ftz_end(fp_mode)
     return status
