@@ -159,6 +159,13 @@ def _check_stored_arrays(arrays, config, where):
                                  f"needs {dtype}{shape}")
 
 
+def _behaved(arr, dtype):
+    """arr as a C-contiguous, aligned array of the native dtype (a copy only
+    if needed): the compiled loops read machine words at natural addresses."""
+    return np.require(arr, dtype=np.dtype(dtype).newbyteorder("="),
+                      requirements=["C", "A"])
+
+
 def _check_seed(seed):
     """seed as int or None, checked here so that errors name the argument
     (numpy's "expected non-negative integer" does not)."""
@@ -379,7 +386,7 @@ class Network:
         if arr.shape[1] != self.layer_sizes[0]:
             raise ValueError(f"{name} has {arr.shape[1]} features but the network expects "
                              f"{self.layer_sizes[0]}")
-        arr = np.ascontiguousarray(arr, dtype=self.dtype)
+        arr = _behaved(arr, self.dtype)
         if not _all_finite(arr):
             raise ValueError(f"{name} holds NaN or inf (in the network's dtype {self.dtype})")
         return arr
@@ -413,7 +420,7 @@ class Network:
             raise ValueError(f"{name} targets of binary cross-entropy must lie in [0, 1]")
         if self.loss == "cross_entropy" and n_samples and arr.min() < 0:
             raise ValueError(f"{name} class probabilities must be non-negative")
-        return None, np.ascontiguousarray(arr, dtype=self.dtype)
+        return None, _behaved(arr, self.dtype)
 
     # ------------------------------------------------------------ inference
 

@@ -378,6 +378,34 @@ def test_optimizer_object_belongs_to_one_network():
     assert opt.step == 1
 
 
+def _unaligned(arr):
+    """A copy of arr whose data start one byte past an aligned address."""
+    buf = np.zeros(arr.nbytes + 1, np.uint8)
+    out = buf[1:].view(arr.dtype).reshape(arr.shape)
+    out[...] = arr
+    assert not out.flags.aligned
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_unaligned_and_byte_swapped_inputs_are_converted(dtype):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3)).astype(dtype)
+    y = rng.integers(0, 3, 20)
+    Y = rng.standard_normal((20, 2)).astype(dtype)
+    for convert in (_unaligned, lambda a: a.astype(a.dtype.newbyteorder())):
+        net = fastnn.Network([3, 4, 3], ["relu", "softmax"], dtype=dtype, seed=0)
+        ref = fastnn.Network([3, 4, 3], ["relu", "softmax"], dtype=dtype, seed=0)
+        assert net.forward(convert(X)).tobytes() == ref.forward(X).tobytes()
+        net.fit(convert(X), convert(y), epochs=2, batch_size=8,
+                validation_data=(convert(X), convert(y)))
+        ref.fit(X, y, epochs=2, batch_size=8, validation_data=(X, y))
+        assert net._flat.tobytes() == ref._flat.tobytes()
+        reg = fastnn.Network([3, 2], ["identity"], dtype=dtype, seed=0)
+        loss, _ = reg.loss_and_gradients(convert(X), convert(Y))
+        assert loss == reg.loss_and_gradients(X, Y)[0]
+
+
 def test_initialisation_scales():
     net = fastnn.Network([400, 300, 200], ["relu", "tanh"], seed=0)
     (W0, _), (W1, _) = net.params
