@@ -9,10 +9,12 @@
 # fnn_train.h) on one thread: the matrices of a mini-batch are small, and the
 # only parallelism is BLAS's own, so the two thread pools never compete.
 #
-# The functions here trust their arguments' shapes and dtypes: the checked,
-# documented entry points are in fastnn/dense.py and fastnn/network.py.  Each
-# def function still re-checks the shapes it indexes with (cheap), so that a
-# wrong call raises instead of reading out of bounds.
+# The checked, documented entry points are in fastnn/dense.py and
+# fastnn/network.py.  The def functions here are private, but each still
+# re-checks (cheaply) everything its pointers depend on -- None, rank, shape,
+# dtype, contiguity, alignment, byte order, writeability of outputs -- so
+# that a wrong call raises TypeError/ValueError instead of reading or
+# writing out of bounds.
 from libc.math cimport exp, log, log1p, fabs, isfinite
 from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport sgemm, dgemm
@@ -161,20 +163,33 @@ cdef inline void _operand(cnp.ndarray arr, void **ptr, int *ld, bint *trans):
 
 
 cdef _check_2d(cnp.ndarray a, Py_ssize_t rows, Py_ssize_t cols, int typenum, str name,
-               bint need_c=False):
+               bint need_c=False, bint output=False):
     """Last line of defence before pointers are taken (see fastnn/dense.py)."""
+    if a is None:
+        raise TypeError(f"{name} must be a numpy.ndarray, got None")
     if (cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_DIMS(a)[0] != rows
             or cnp.PyArray_DIMS(a)[1] != cols):
         raise ValueError(f"{name} must have shape ({rows}, {cols}), got {(<object>a).shape}")
     if cnp.PyArray_TYPE(a) != typenum:
         raise TypeError(f"{name} must have dtype {np.dtype(cnp.PyArray_DescrFromType(typenum))}, "
                         f"got {a.dtype}")
+    if not (cnp.PyArray_ISALIGNED(a) and cnp.PyArray_ISNOTSWAPPED(a)):
+        raise ValueError(f"{name} must be aligned and in native byte order")
+    if output and not cnp.PyArray_ISWRITEABLE(a):
+        raise ValueError(f"{name} must be writeable")
     if need_c and not cnp.PyArray_IS_C_CONTIGUOUS(a):
         raise ValueError(f"{name} must be C-contiguous")
     if not (cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_IS_F_CONTIGUOUS(a)):
         raise ValueError(f"{name} must be C- or F-contiguous")
     if rows * cols > 0 and max(rows, cols) > 2147483647:
         raise ValueError(f"{name} is too large for 32-bit BLAS")
+
+
+cdef _check_rank_2(cnp.ndarray X, cnp.ndarray W):
+    """X and W must be 2-D before their dimensions are read."""
+    if cnp.PyArray_NDIM(X) != 2 or cnp.PyArray_NDIM(W) != 2:
+        raise ValueError(f"X and W must be 2-D, got shapes {(<object>X).shape} and "
+                         f"{(<object>W).shape}")
 
 
 cdef void _dense_forward_impl(const real *x, int ldx, bint trans_x, const real *w,
@@ -186,11 +201,13 @@ cdef void _dense_forward_impl(const real *x, int ldx, bint trans_x, const real *
     _bias_activation(z, a, b, n, n_out, act, param)
 
 
-def dense_forward_into(cnp.ndarray X, cnp.ndarray W, cnp.ndarray b, int act,
-                       double param, cnp.ndarray Z, cnp.ndarray A):
+def dense_forward_into(cnp.ndarray X not None, cnp.ndarray W not None,
+                       cnp.ndarray b not None, int act, double param,
+                       cnp.ndarray Z not None, cnp.ndarray A not None):
     """Z = X @ W + b, A = f(Z) (A may be Z).  X, W C- or F-contiguous; b, Z, A
     C-contiguous; all of one dtype (checked).  Unchecked wrapper of the
     public fastnn.dense_forward."""
+    _check_rank_2(X, W)
     cdef Py_ssize_t n = cnp.PyArray_DIMS(X)[0], n_in = cnp.PyArray_DIMS(X)[1]
     cdef Py_ssize_t n_out = cnp.PyArray_DIMS(W)[1]
     cdef int typenum = cnp.PyArray_TYPE(X)
@@ -201,8 +218,8 @@ def dense_forward_into(cnp.ndarray X, cnp.ndarray W, cnp.ndarray b, int act,
     _check_2d(X, n, n_in, typenum, "X")
     _check_2d(W, n_in, n_out, typenum, "W")
     _check_2d(b.reshape(1, -1), 1, n_out, typenum, "b", True)
-    _check_2d(Z, n, n_out, typenum, "Z", True)
-    _check_2d(A, n, n_out, typenum, "A", True)
+    _check_2d(Z, n, n_out, typenum, "Z", True, True)
+    _check_2d(A, n, n_out, typenum, "A", True, True)
     cdef void *px
     cdef void *pw
     cdef int ldx, ldw
@@ -250,12 +267,14 @@ cdef void _dense_backward_impl(const real *grad_a, const real *saved, real *dz,
               <int>n_out, w, ldw, <real>0, grad_x, <int>n_in)
 
 
-def dense_backward_into(cnp.ndarray grad_A, cnp.ndarray X, cnp.ndarray W,
-                        cnp.ndarray saved, int act, double param, cnp.ndarray dZ,
-                        cnp.ndarray grad_X, cnp.ndarray grad_W, cnp.ndarray grad_b):
+def dense_backward_into(cnp.ndarray grad_A not None, cnp.ndarray X not None,
+                        cnp.ndarray W not None, cnp.ndarray saved not None, int act,
+                        double param, cnp.ndarray dZ not None, cnp.ndarray grad_X,
+                        cnp.ndarray grad_W not None, cnp.ndarray grad_b not None):
     """dZ = grad_A * f'(saved), grad_W = X^T dZ, grad_b = sum_rows dZ and, if
     grad_X is not None, grad_X = dZ W^T.  grad_A, saved, dZ (may be grad_A)
     and the outputs C-contiguous; X, W C- or F-contiguous; one dtype."""
+    _check_rank_2(X, W)
     cdef Py_ssize_t n = cnp.PyArray_DIMS(X)[0], n_in = cnp.PyArray_DIMS(X)[1]
     cdef Py_ssize_t n_out = cnp.PyArray_DIMS(W)[1]
     cdef int typenum = cnp.PyArray_TYPE(X)
@@ -267,11 +286,11 @@ def dense_backward_into(cnp.ndarray grad_A, cnp.ndarray X, cnp.ndarray W,
     _check_2d(W, n_in, n_out, typenum, "W")
     _check_2d(grad_A, n, n_out, typenum, "grad_A", True)
     _check_2d(saved, n, n_out, typenum, "saved", True)
-    _check_2d(dZ, n, n_out, typenum, "dZ", True)
-    _check_2d(grad_W, n_in, n_out, typenum, "grad_W", True)
-    _check_2d(grad_b.reshape(1, -1), 1, n_out, typenum, "grad_b", True)
-    if grad_X is not None:
-        _check_2d(grad_X, n, n_in, typenum, "grad_X", True)
+    _check_2d(dZ, n, n_out, typenum, "dZ", True, True)
+    _check_2d(grad_W, n_in, n_out, typenum, "grad_W", True, True)
+    _check_2d(grad_b.reshape(1, -1), 1, n_out, typenum, "grad_b", True, True)
+    if grad_X is not None:        # optional: None skips the product
+        _check_2d(grad_X, n, n_in, typenum, "grad_X", True, True)
     cdef void *px
     cdef void *pw
     cdef int ldx, ldw
@@ -354,11 +373,17 @@ cdef inline double _neg_log_softmax(const real *z, real p, Py_ssize_t j,
     return log(s) + m - z[j]
 
 
-cdef double _loss_and_output_grad(_Net *net, const real *dummy, Py_ssize_t rows,
+# _loss_and_output_grad and _update read only the untyped buffers of _Net
+# and _Opt, so no argument tells Cython which of the float/double versions
+# to use: the `real dtype_tag` argument (value unused; callers pass
+# <real>0) selects the specialisation.
+
+cdef double _loss_and_output_grad(_Net *net, real dtype_tag, Py_ssize_t rows,
                                   bint use_labels, Py_ssize_t *correct) noexcept nogil:
     """Mean loss of the batch in net.a/z[L-1]; writes dL/dZ of the output
     layer to net.dz (fused (A - Y)/n for the matched output + loss pairs) and
-    counts correct predictions (classification losses)."""
+    counts correct predictions (classification losses).  dtype_tag only
+    selects the float/double version (see above)."""
     cdef int L = net.n_layers
     cdef Py_ssize_t cols = net.sizes[L], r, j, k, best, label
     cdef real *z = <real *>net.z[L - 1]
@@ -408,7 +433,9 @@ cdef double _loss_and_output_grad(_Net *net, const real *dummy, Py_ssize_t rows,
                 # max(z, 0) - z y + log(1 + exp(-|z|)): no overflow for any z.
                 total += max(zj, 0.0) - zj * yj + log1p(exp(-fabs(zj)))
                 dz[k] = <real>((a[k] - yj) * scale)
-                ok = ok and ((zj > 0) == (yj > 0.5))
+                # As evaluate/predict: the output a = sigmoid(z) against 0.5
+                # (z > 0 differs where sigmoid(z) rounds to 0.5, 0 < z < 3e-8).
+                ok = ok and ((a[k] > 0.5) == (yj > 0.5))
             correct[0] += ok
         return total / n_elem
     # MSE: dL/dA = 2 (A - Y) / n_elem, then through the output activation.
@@ -473,8 +500,10 @@ cdef double _backward_layers(_Net *net, const real *x, Py_ssize_t rows) noexcept
     return 0.5 * net.l2 * penalty
 
 
-cdef void _update(_Net *net, _Opt *opt, const real *dummy) noexcept nogil:
-    """One fused pass of the optimizer over the flat parameter vector."""
+cdef void _update(_Net *net, _Opt *opt, real dtype_tag) noexcept nogil:
+    """One fused pass of the optimizer over the flat parameter vector;
+    dtype_tag only selects the float/double version (see
+    _loss_and_output_grad)."""
     cdef real *w = <real *>net.params
     cdef real *g = <real *>net.grads
     cdef double bc1, bc2
@@ -536,14 +565,14 @@ cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
             break
         start += rows
         _forward_layers(net, <real *>net.xb, rows)
-        loss = _loss_and_output_grad(net, X, rows, labels != NULL, correct)
+        loss = _loss_and_output_grad(net, <real>0, rows, labels != NULL, correct)
         loss += _backward_layers(net, <real *>net.xb, rows)
         if not isfinite(loss):
             status = batch_no
             break
         loss_sum[0] += loss * rows
         if update:
-            _update(net, opt, X)
+            _update(net, opt, <real>0)
         batch_no += 1
     fnn_ftz_end(fp_mode)
     return status
@@ -563,6 +592,9 @@ cdef class Trainer:
 
     def __init__(self, sizes, act_ids, act_params, saves_output, int loss_id,
                  double l2, Py_ssize_t batch, params, grads, w_offsets, b_offsets):
+        for arr, name in ((params, "params"), (grads, "grads")):
+            if not isinstance(arr, np.ndarray):
+                raise TypeError(f"{name} must be a numpy.ndarray, got {type(arr).__name__}")
         cdef cnp.ndarray p = params
         cdef cnp.ndarray g = grads
         cdef int L = len(sizes) - 1
@@ -579,7 +611,8 @@ cdef class Trainer:
         n_params = sum(sizes[l] * sizes[l + 1] + sizes[l + 1] for l in range(L))
         for arr, name in ((p, "params"), (g, "grads")):
             if (arr.dtype != dtype or arr.ndim != 1 or arr.shape[0] != n_params
-                    or not arr.flags.c_contiguous or not arr.flags.writeable):
+                    or not arr.flags.c_contiguous or not arr.flags.writeable
+                    or not arr.flags.aligned or not arr.dtype.isnative):
                 raise ValueError(f"{name} must be a writeable contiguous ({n_params},) "
                                  f"{dtype} array")
         self._sizes = np.asarray(sizes, dtype=np.intp)
@@ -637,8 +670,8 @@ cdef class Trainer:
     def batch_size(self):
         return self.net.batch
 
-    def run(self, cnp.ndarray X, cnp.ndarray Y, cnp.ndarray labels, cnp.ndarray perm,
-            optimizer=None):
+    def run(self, cnp.ndarray X not None, cnp.ndarray Y, cnp.ndarray labels,
+            cnp.ndarray perm not None, optimizer=None):
         """Run the mini-batches of `perm` (rows of X, in that order).
 
         With an optimizer (a dict: kind, lr, momentum, nesterov, beta1, beta2,
@@ -649,22 +682,36 @@ cdef class Trainer:
         Returns (loss_sum, correct, bad_batch, step): the sum over samples of
         the batch losses, the correct predictions, the index of the first
         batch whose loss was not finite (-1 if none) and Adam's new step.
+
+        Raises TypeError/ValueError (never reads out of bounds) for arrays of
+        the wrong type, shape, dtype or layout, an unknown optimizer kind or
+        state buffers that do not fit it.
         """
+        if cnp.PyArray_NDIM(X) != 2 or cnp.PyArray_NDIM(perm) != 1:
+            raise ValueError(f"X must be 2-D and perm 1-D, got shapes {(<object>X).shape} and "
+                             f"{(<object>perm).shape}")
+        if labels is None and Y is None:
+            raise TypeError("Y (float targets) or labels (class indices) is needed")
         cdef Py_ssize_t n_in = self.net.sizes[0], n_out = self.net.sizes[self.net.n_layers]
         cdef Py_ssize_t n = cnp.PyArray_DIMS(X)[0], n_rows = cnp.PyArray_DIMS(perm)[0]
         _check_2d(X, n, n_in, self.typenum, "X", True)
         if labels is None:
             _check_2d(Y, n, n_out, self.typenum, "Y", True)
         elif (labels.dtype != np.int64 or cnp.PyArray_NDIM(labels) != 1
-              or cnp.PyArray_DIMS(labels)[0] != n or not cnp.PyArray_IS_C_CONTIGUOUS(labels)):
-            raise ValueError(f"labels must be a contiguous ({n},) int64 array")
-        if (perm.dtype != np.int64 or cnp.PyArray_NDIM(perm) != 1
-                or not cnp.PyArray_IS_C_CONTIGUOUS(perm)):
-            raise ValueError("perm must be a contiguous 1-D int64 array")
+              or cnp.PyArray_DIMS(labels)[0] != n or not cnp.PyArray_IS_C_CONTIGUOUS(labels)
+              or not cnp.PyArray_ISBEHAVED_RO(labels)):
+            raise ValueError(f"labels must be a contiguous, aligned, native ({n},) "
+                             f"int64 array")
+        if (perm.dtype != np.int64 or not cnp.PyArray_IS_C_CONTIGUOUS(perm)
+                or not cnp.PyArray_ISBEHAVED_RO(perm)):
+            raise ValueError("perm must be a contiguous, aligned, native 1-D int64 array")
         cdef _Opt opt
         memset(&opt, 0, sizeof(opt))
         cdef bint update = optimizer is not None
         if update:
+            if optimizer["kind"] not in (_SGD, _ADAM):
+                raise ValueError(f"optimizer kind must be {_SGD} (sgd) or {_ADAM} (adam), "
+                                 f"got {optimizer['kind']!r}")
             opt.kind = optimizer["kind"]
             opt.lr = optimizer["lr"]
             opt.momentum = optimizer["momentum"]
@@ -677,8 +724,12 @@ cdef class Trainer:
                 s = optimizer[key]
                 if s is None:
                     continue
+                if not isinstance(s, np.ndarray):
+                    raise TypeError(f"optimizer state {key} must be a numpy.ndarray or "
+                                    f"None, got {type(s).__name__}")
                 if (s.dtype != self._keep[0].dtype or s.shape != (self.net.n_params,)
-                        or not s.flags.c_contiguous or not s.flags.writeable):
+                        or not s.flags.c_contiguous or not s.flags.writeable
+                    or not s.flags.aligned):
                     raise ValueError(f"optimizer state {key} does not fit the parameters")
             if opt.kind == _ADAM and (optimizer["s1"] is None or optimizer["s2"] is None):
                 raise ValueError("Adam needs both state buffers")

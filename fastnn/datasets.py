@@ -9,6 +9,9 @@ from importlib import resources
 
 import numpy as np
 
+# Shared with Network so that every seed error names the argument.
+from fastnn.network import _check_seed
+
 __all__ = ["load_digits", "make_spirals", "train_test_split"]
 
 
@@ -54,7 +57,10 @@ def make_spirals(n_samples=200, n_classes=2, noise=0.1, turns=1.0, seed=None):
     Raises
     ------
     ValueError
-        If n_samples < 1, n_classes < 2, or noise or turns is negative.
+        If n_samples < 1, n_classes < 2, noise or turns is negative, or
+        seed is negative.
+    TypeError
+        If seed is neither an integer nor None.
     """
     if n_samples < 1:
         raise ValueError(f"n_samples must be at least 1, got {n_samples}")
@@ -62,7 +68,7 @@ def make_spirals(n_samples=200, n_classes=2, noise=0.1, turns=1.0, seed=None):
         raise ValueError(f"n_classes must be at least 2, got {n_classes}")
     if noise < 0 or turns < 0:
         raise ValueError("noise and turns must be non-negative")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     y = np.arange(n_samples) % n_classes
     radius = rng.uniform(0.05, 1.0, n_samples)
     angle = 2 * np.pi * (turns * radius + y / n_classes)
@@ -90,13 +96,16 @@ def train_test_split(X, y, test_size=0.25, seed=0):
     Raises
     ------
     ValueError
-        If test_size is not in (0, 1) or X and y differ in length.
+        If test_size is not in (0, 1), X and y differ in length, or seed is
+        negative.
+    TypeError
+        If seed is neither an integer nor None.
     """
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must lie in (0, 1), got {test_size}")
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     test = []
     for label in np.unique(y):
         rows = rng.permutation(np.flatnonzero(y == label))

@@ -24,9 +24,19 @@ def _kernel_of(activation):
     return act.kernel_id, act.param, act.saves == "output"
 
 
+def _behaved(arr):
+    """arr aligned and in native byte order (a copy only if it is not): the
+    BLAS and C loops read machine words at their natural addresses."""
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    # order "A" in the copy keeps an F-contiguous array F-contiguous.
+    return np.require(arr, requirements="A")
+
+
 def _as_float_matrix(x, name, dtype=None):
-    """x as a 2-D float32/float64 ndarray, kept C- or F-contiguous when it is."""
-    arr = as_real_array(x, name)
+    """x as a 2-D, aligned, native-byte-order float32/float64 ndarray, kept
+    C- or F-contiguous when it is."""
+    arr = _behaved(as_real_array(x, name))
     if dtype is not None and arr.dtype != dtype:
         raise TypeError(f"{name} must have dtype {np.dtype(dtype)} (as X), got {arr.dtype}")
     if arr.dtype not in (np.float32, np.float64):
@@ -41,7 +51,7 @@ def _as_float_matrix(x, name, dtype=None):
 def _check_out(out, shape, dtype, name):
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
-    if out.dtype != dtype:
+    if out.dtype.newbyteorder("=") != dtype:
         raise TypeError(f"{name} must have dtype {np.dtype(dtype)}, got {out.dtype}")
     if out.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {out.shape}")
@@ -55,8 +65,9 @@ def dense_forward(X, W, b, activation="relu", out=None, return_saved=False):
     Parameters
     ----------
     X : array_like, shape (n_samples, n_in)
-        Inputs, float32 or float64 (C- or F-contiguous arrays are used
-        without a copy).
+        Inputs, float32 or float64 (C- or F-contiguous, aligned,
+        native-byte-order arrays are used without a copy; others are
+        copied).
     W : array_like, shape (n_in, n_out)
         Weights, same dtype as ``X``.
     b : array_like, shape (n_out,)
@@ -65,7 +76,9 @@ def dense_forward(X, W, b, activation="relu", out=None, return_saved=False):
         A name from :data:`fastnn.ACTIVATIONS` (including "softmax", taken
         along each row).
     out : numpy.ndarray, optional
-        C-contiguous (n_samples, n_out) array of X's dtype for ``A``.
+        C-contiguous (n_samples, n_out) array of X's dtype (either byte
+        order) for ``A``.  It may overlap ``X``, ``W`` or ``b``, be unaligned
+        or byte-swapped (the result then goes through a temporary first).
     return_saved : bool, default False
         Also return what :func:`dense_backward` needs as ``saved``: ``A``
         itself for sigmoid, tanh and softmax, else the pre-activation ``Z``
@@ -104,11 +117,22 @@ def dense_forward(X, W, b, activation="relu", out=None, return_saved=False):
         out = np.empty((n, n_out), X.dtype)
     else:
         _check_out(out, (n, n_out), X.dtype, "out")
+    # BLAS and the bias pass write the result while still reading X, W and b:
+    # an `out` sharing memory with any of them is computed into a temporary
+    # and copied over at the end; so is an unaligned or byte-swapped `out`,
+    # which the compiled loops cannot write.
+    overlaps = (any(np.may_share_memory(out, arr) for arr in (X, W, b))
+                or not (out.flags.aligned and out.dtype.isnative))
+    result = np.empty(out.shape, X.dtype) if overlaps else out
     if return_saved and not saves_output and act_id != 0:
         Z = np.empty((n, n_out), X.dtype)
     else:
-        Z = out
-    _kernels.dense_forward_into(X, W, b, act_id, param, Z, out)
+        Z = result
+    _kernels.dense_forward_into(X, W, b, act_id, param, Z, result)
+    if overlaps:
+        np.copyto(out, result)
+        if Z is result:
+            Z = out
     if return_saved:
         return out, (out if saves_output else Z)
     return out
@@ -116,7 +140,7 @@ def dense_forward(X, W, b, activation="relu", out=None, return_saved=False):
 
 def _as_bias(b, dtype):
     try:
-        arr = np.asarray(b)
+        arr = _behaved(np.asarray(b))
     except (TypeError, ValueError) as exc:
         raise TypeError(f"b must be array-like of real numbers: {exc}") from None
     if arr.dtype != dtype:

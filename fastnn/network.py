@@ -9,8 +9,10 @@ shuffle, the progress bar, validation and early stopping.
 """
 import json
 import math
+import struct
 import time
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -93,6 +95,89 @@ def _all_finite(arr):
     return bool(np.all(np.isfinite(arr)))
 
 
+# What reading a corrupted or crafted .npz can raise: zipfile (BadZipFile,
+# NotImplementedError for unknown compression methods or zip versions,
+# RuntimeError for encrypted members), zlib, struct, numpy's .npy parser
+# (ValueError), truncation (EOFError, OSError).
+_READ_ERRORS = (OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError,
+                ValueError, KeyError, zlib.error, struct.error)
+
+
+def _read_npy_member(archive, info):
+    """One array of an .npz archive, after checking that the size its header
+    declares is no more than the data the archive holds for it (a crafted
+    header could otherwise make numpy allocate terabytes)."""
+    with archive.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"unsupported .npy format version {version}")
+    declared = math.prod(shape) * dtype.itemsize
+    if declared > info.file_size:
+        raise ValueError(f"{info.filename} declares {declared} bytes of data but holds "
+                         f"{info.file_size}")
+    with archive.open(info) as f:
+        return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _read_npz(path):
+    """{name: array} of an .npz file; ValueError, with the reason, for
+    anything that keeps it from being read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            arrays = {}
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise ValueError(f"unexpected member {info.filename!r}")
+                arrays[info.filename[:-4]] = _read_npy_member(archive, info)
+            return arrays
+    except FileNotFoundError:
+        raise ValueError(f"model file {str(path)!r} does not exist") from None
+    except _READ_ERRORS as exc:
+        raise ValueError(f"cannot read model file {str(path)!r} (truncated, corrupted or "
+                         f"not an .npz file): {type(exc).__name__}: {exc}") from None
+
+
+def _check_stored_arrays(arrays, config, where):
+    """Check the config's layer sizes and dtype against the stored arrays'
+    shapes before anything is allocated for them."""
+    try:
+        sizes = _layer_sizes(config["layer_sizes"])
+        dtype = np.dtype(config["dtype"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{where} has an invalid config: {exc!r}") from None
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for key, shape in ((f"W{i}", (n_in, n_out)), (f"b{i}", (n_out,))):
+            if key not in arrays:
+                raise ValueError(f"{where} misses array {key}")
+            arr = arrays[key]
+            if arr.shape != shape or arr.dtype != dtype:
+                raise ValueError(f"{where}: {key} is {arr.dtype}{arr.shape}, the config "
+                                 f"needs {dtype}{shape}")
+
+
+def _behaved(arr, dtype):
+    """arr as a C-contiguous, aligned array of the native dtype (a copy only
+    if needed): the compiled loops read machine words at natural addresses."""
+    return np.require(arr, dtype=np.dtype(dtype).newbyteorder("="),
+                      requirements=["C", "A"])
+
+
+def _check_seed(seed):
+    """seed as int or None, checked here so that errors name the argument
+    (numpy's "expected non-negative integer" does not)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be a non-negative integer or None, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed}")
+    return int(seed)
+
+
 def _positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {value!r}")
@@ -148,6 +233,12 @@ class Network:
 
     def __init__(self, layer_sizes, activations="relu", loss=None, dtype="float32",
                  seed=None, init=None, l2=0.0):
+        init_rng = self._configure(layer_sizes, activations, loss, dtype, seed, init, l2)
+        self._initialise(init_rng)
+
+    def _configure(self, layer_sizes, activations, loss, dtype, seed, init, l2):
+        """Check the arguments and allocate zeroed parameters; returns the
+        generator of the initial weights (unused by :meth:`load`)."""
         self.layer_sizes = _layer_sizes(layer_sizes)
         n_layers = len(self.layer_sizes) - 1
         if isinstance(activations, str):
@@ -175,16 +266,16 @@ class Network:
         if not (math.isfinite(l2) and l2 >= 0):
             raise ValueError(f"l2 must be non-negative and finite, got {l2}")
         self.l2 = float(l2)
-        self.seed = seed
+        self.seed = _check_seed(seed)
         self.init = self._init_names(init)
         init_seq, shuffle_seq = np.random.SeedSequence(seed).spawn(2)
         self._shuffle_rng = np.random.Generator(np.random.PCG64(shuffle_seq))
         self._layout()
-        self._initialise(np.random.Generator(np.random.PCG64(init_seq)))
         self._trainer = None
         self.optimizer = None
         self.epochs_trained = 0
         self.history_ = None
+        return np.random.Generator(np.random.PCG64(init_seq))
 
     # ------------------------------------------------------------ parameters
 
@@ -259,7 +350,8 @@ class Network:
         ------
         ValueError
             If the number of layers or a shape does not fit, or a value is
-            not finite.
+            not finite once cast to the network's dtype (a float64 1e300
+            for a float32 network).
         """
         params = list(params)
         if len(params) != len(self._acts):
@@ -272,8 +364,13 @@ class Network:
                     raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
                 if arr.shape != ref.shape:
                     raise ValueError(f"{name} must have shape {ref.shape}, got {arr.shape}")
-                if not np.all(np.isfinite(arr)):
-                    raise ValueError(f"{name} holds NaN or inf")
+                # Check what will be stored: a float64 1e300 is finite but
+                # becomes inf in a float32 network.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    arr = arr.astype(self.dtype)
+                if not _all_finite(arr):
+                    raise ValueError(f"{name} holds NaN or inf (in the network's dtype "
+                                     f"{self.dtype})")
                 checked.append((ref, arr))
         for ref, arr in checked:
             ref[...] = arr
@@ -289,7 +386,7 @@ class Network:
         if arr.shape[1] != self.layer_sizes[0]:
             raise ValueError(f"{name} has {arr.shape[1]} features but the network expects "
                              f"{self.layer_sizes[0]}")
-        arr = np.ascontiguousarray(arr, dtype=self.dtype)
+        arr = _behaved(arr, self.dtype)
         if not _all_finite(arr):
             raise ValueError(f"{name} holds NaN or inf (in the network's dtype {self.dtype})")
         return arr
@@ -323,7 +420,7 @@ class Network:
             raise ValueError(f"{name} targets of binary cross-entropy must lie in [0, 1]")
         if self.loss == "cross_entropy" and n_samples and arr.min() < 0:
             raise ValueError(f"{name} class probabilities must be non-negative")
-        return None, np.ascontiguousarray(arr, dtype=self.dtype)
+        return None, _behaved(arr, self.dtype)
 
     # ------------------------------------------------------------ inference
 
@@ -445,6 +542,12 @@ class Network:
         """Accuracy (classification) or the coefficient of determination R^2
         (MSE), as scikit-learn's ``score``.
 
+        R^2 is ``1 - SS_res / SS_tot`` per output, averaged over the outputs.
+        An output whose targets are constant (``SS_tot == 0``, always so for
+        one sample) scores 1.0 if it is predicted exactly and 0.0 otherwise,
+        as ``sklearn.metrics.r2_score`` does (``force_finite=True``), so the
+        score is always finite.
+
         Parameters, raises as :meth:`evaluate`.
 
         Returns
@@ -459,7 +562,10 @@ class Network:
         Yd = Y.astype(np.float64)
         ss_res = np.sum((Yd - A) ** 2, axis=0)
         ss_tot = np.sum((Yd - Yd.mean(axis=0)) ** 2, axis=0)
-        return float(np.mean(1 - ss_res / ss_tot))
+        constant = ss_tot == 0
+        r2 = np.where(constant, np.where(ss_res == 0, 1.0, 0.0),
+                      1 - ss_res / np.where(constant, 1.0, ss_tot))
+        return float(np.mean(r2))
 
     # ------------------------------------------------------------ gradients
 
@@ -525,7 +631,8 @@ class Network:
             Rows per mini-batch; the last, partial batch is included.
         optimizer : str or Optimizer, default "adam"
             "sgd", "adam" or an object (:class:`fastnn.SGD`,
-            :class:`fastnn.Adam`) whose state carries over between calls.
+            :class:`fastnn.Adam`) whose state carries over between calls;
+            an object belongs to the first network that trains with it.
         learning_rate : float, optional
             Overrides the optimizer's (defaults: adam 1e-3, sgd 0.01).
         momentum, nesterov : optional
@@ -556,7 +663,9 @@ class Network:
             Before any training: NaN or inf in X or y, row-count mismatch,
             class labels negative/out of range/not integers, wrong feature
             count, unknown optimizer, non-positive batch size, epochs or
-            learning rate, validation_split outside [0, 1).
+            learning rate, an optimizer object bound to another network,
+            validation_split outside [0, 1) or leaving no
+            training or no validation rows, validation_data without rows.
         TypeError
             For arguments of the wrong type.
         FloatingPointError
@@ -578,6 +687,9 @@ class Network:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise TypeError("validation_data must be a pair (X_val, y_val)")
             X_val = self._check_X(validation_data[0], "X_val")
+            if X_val.shape[0] == 0:
+                raise ValueError("validation_data has no rows (X_val is empty); pass at "
+                                 "least one row or no validation_data")
             val = (X_val, *self._check_y(validation_data[1], X_val.shape[0], "y_val"))
         elif validation_split:
             if (isinstance(validation_split, bool)
@@ -625,7 +737,7 @@ class Network:
 
     def _train(self, X, labels, Y, epochs, batch_size, opt, val, early_stopping, patience,
                shuffle, verbose):
-        opt.bind(self.n_params, self.dtype)
+        opt.bind(self, self.n_params, self.dtype)
         self.optimizer = opt
         # Buffers for more rows than the data has would be wasted.
         batch_size = min(batch_size, X.shape[0])
@@ -748,39 +860,28 @@ class Network:
             or its arrays do not match its configuration; the message says
             which.
         """
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {key: data[key] for key in data.files}
-        except FileNotFoundError:
-            raise ValueError(f"model file {str(path)!r} does not exist") from None
-        except (OSError, EOFError, zipfile.BadZipFile, ValueError) as exc:
-            raise ValueError(f"cannot read model file {str(path)!r} (truncated or not "
-                             f"an .npz file): {exc}") from None
-        if not isinstance(arrays, dict) or "config" not in arrays:
-            raise ValueError(f"{str(path)!r} is not a fastnn model: no config entry")
+        where = repr(str(path))
+        arrays = _read_npz(path)
+        if "config" not in arrays or arrays["config"].dtype.kind != "U":
+            raise ValueError(f"{where} is not a fastnn model: no config entry")
         try:
             config = json.loads(str(arrays["config"]))
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{str(path)!r} has an unreadable config: {exc}") from None
+            raise ValueError(f"{where} has an unreadable config: {exc}") from None
         if not isinstance(config, dict) or config.get("format") != _FORMAT:
-            raise ValueError(f"{str(path)!r} is not a {_FORMAT} file")
+            raise ValueError(f"{where} is not a {_FORMAT} file")
+        # The arrays are in memory already: checking the config's sizes
+        # against them first bounds what the network allocates by the file.
+        _check_stored_arrays(arrays, config, where)
+        net = cls.__new__(cls)
         try:
-            net = cls(config["layer_sizes"], config["activations"], loss=config["loss"],
-                      dtype=config["dtype"], seed=config.get("seed"), init=config["init"],
-                      l2=config["l2"])
+            # No random initialisation: the stored weights replace it.
+            net._configure(config["layer_sizes"], config["activations"], loss=config["loss"],
+                           dtype=config["dtype"], seed=config.get("seed"),
+                           init=config["init"], l2=config["l2"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{str(path)!r} has an invalid config: {exc!r}") from None
-        params = []
-        for i, (W, b) in enumerate(net._views(net._flat)):
-            for key, ref in ((f"W{i}", W), (f"b{i}", b)):
-                if key not in arrays:
-                    raise ValueError(f"{str(path)!r} misses array {key}")
-                arr = arrays[key]
-                if arr.shape != ref.shape or arr.dtype != ref.dtype:
-                    raise ValueError(f"{str(path)!r}: {key} is {arr.dtype}{arr.shape}, the "
-                                     f"config needs {ref.dtype}{ref.shape}")
-            params.append((arrays[f"W{i}"], arrays[f"b{i}"]))
-        net.set_params(params)
+            raise ValueError(f"{where} has an invalid config: {exc!r}") from None
+        net.set_params([(arrays[f"W{i}"], arrays[f"b{i}"]) for i in range(len(net._acts))])
         return net
 
     def __repr__(self):

@@ -10,8 +10,13 @@ The update itself is one compiled pass over all parameters per mini-batch
 
 An optimizer object keeps its state (moment buffers, step count) once bound
 to a network's parameters, so ``partial_fit`` continues where ``fit`` ended.
+That state belongs to one network: the first one that trains with the
+object.  Training another network with it raises ValueError (sharing Adam's
+moments between two networks would silently mix their updates) until the
+first network is garbage-collected; give each network its own optimizer.
 """
 import math
+import weakref
 
 import numpy as np
 
@@ -39,26 +44,54 @@ def _fraction(value, name):
 
 
 class Optimizer:
-    """Base class: a learning rate and the state buffers of one network."""
+    """Base class: a learning rate and the state buffers of one network.
+
+    The state is bound to the first network that trains with the optimizer
+    (see :meth:`bind`); using the object with another network raises
+    ValueError.
+    """
     name: str = ""                  # set by each subclass: its key in OPTIMIZER_IDS
 
     def __init__(self, learning_rate):
         self.learning_rate = _positive(learning_rate, "learning_rate")
         self._state = None          # (s1, s2) bound to a parameter vector
+        self._owner = None          # weak reference to the network of the state
         self.step = 0
 
     def _buffers(self, n, dtype):
         raise NotImplementedError
 
-    def bind(self, n_params, dtype):
-        """Allocate (or keep) the state for n_params parameters of dtype."""
+    def bind(self, owner, n_params, dtype):
+        """Allocate (or keep) the state of owner's n_params parameters of dtype.
+
+        Parameters
+        ----------
+        owner : object
+            The network that trains with this optimizer.  The first owner
+            keeps the optimizer for as long as it lives.
+        n_params : int
+        dtype : numpy.dtype
+
+        Raises
+        ------
+        ValueError
+            If the optimizer is bound to another network that still exists.
+        """
+        current = self._owner() if self._owner is not None else None
+        if current is not None and current is not owner:
+            raise ValueError(f"this {type(self).__name__} optimizer holds the state of another "
+                             f"network; give each network its own {type(self).__name__} object")
+        if current is None:
+            self._owner = weakref.ref(owner)
+            self._state = None
         if self._state is None or self._key != (n_params, np.dtype(dtype)):
             self._state = self._buffers(n_params, np.dtype(dtype))
             self._key = (n_params, np.dtype(dtype))
             self.step = 0
 
     def reset(self):
-        """Forget the state (moments, momentum, step count)."""
+        """Forget the state (moments, momentum, step count); the optimizer
+        stays bound to its network."""
         self._state = None
         self.step = 0
 

@@ -83,3 +83,13 @@ def test_trainer_checks_its_construction():
         _kernels.Trainer(*args[:8], flat[:-1], *args[9:])
     with pytest.raises(ValueError, match="offsets out of range"):
         _kernels.Trainer(*args[:9], [0, 20], [12, 24])
+
+
+@pytest.mark.parametrize("seed, error", [(-1, ValueError), (0.5, TypeError)])
+def test_dataset_seed_errors_name_the_argument(seed, error):
+    from fastnn.datasets import make_spirals, train_test_split
+    with pytest.raises(error, match="seed must be a non-negative integer"):
+        make_spirals(10, seed=seed)
+    X, y = make_spirals(10, seed=0)
+    with pytest.raises(error, match="seed must be a non-negative integer"):
+        train_test_split(X, y, seed=seed)

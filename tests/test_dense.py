@@ -181,3 +181,95 @@ def test_nan_and_extreme_inputs_propagate_without_error():
     assert np.all((A[5] >= 0) & (A[5] <= 1))
     S = fastnn.dense_forward(X, W, b, activation="softmax")
     np.testing.assert_allclose(S[5].sum(), 1, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_out_overlapping_an_input_gives_the_right_answer(dtype):
+    # BLAS writes `out` while it still reads X, W and b: an overlapping out
+    # must go through a temporary.  Identity activation: A == X @ W + b.
+    rng = np.random.default_rng(5)
+    tol = _tol(dtype)
+
+    def reference(X, W, b):
+        return X.astype(np.float64) @ W.astype(np.float64) + b
+
+    X = rng.standard_normal((300, 300)).astype(dtype)
+    W = (rng.standard_normal((300, 300)) / 20).astype(dtype)
+    b = rng.standard_normal(300).astype(dtype)
+    expected = reference(X, W, b)
+    result = fastnn.dense_forward(X, W, b, "identity", out=X)
+    assert result is X
+    np.testing.assert_allclose(X, expected, **tol)
+
+    W = rng.standard_normal((4, 4)).astype(dtype)
+    X = rng.standard_normal((4, 4)).astype(dtype)
+    b = rng.standard_normal(4).astype(dtype)
+    expected = reference(X, W, b)
+    fastnn.dense_forward(X, W, b, "identity", out=W)
+    np.testing.assert_allclose(W, expected, **tol)
+
+    buf = rng.standard_normal((5, 6)).astype(dtype)
+    X = rng.standard_normal((5, 3)).astype(dtype)
+    W = rng.standard_normal((3, 6)).astype(dtype)
+    b = buf[2]                                  # b is a row of out
+    expected = reference(X, W, b.copy())
+    A, saved = fastnn.dense_forward(X, W, b, "relu", out=buf, return_saved=True)
+    np.testing.assert_allclose(A, np.maximum(expected, 0), **tol)
+    np.testing.assert_allclose(saved, expected, **tol)
+
+
+def test_private_compiled_api_raises_instead_of_crashing():
+    # fastnn._kernels.dense_*_into are private, but a wrong call must raise
+    # (TypeError/ValueError), never dereference None or read out of bounds.
+    from fastnn import _kernels
+    X, W, b, G = _data(np.float32, n=4, n_in=3, n_out=2)
+    Z = np.empty((4, 2), np.float32)
+    relu = _kernels.ACTIVATION_IDS["relu"]
+    for i in (0, 1, 2, 5, 6):
+        args = [X, W, b, relu, 0.0, Z, Z]
+        args[i] = None
+        with pytest.raises(TypeError):
+            _kernels.dense_forward_into(*args)
+    with pytest.raises(ValueError, match="2-D"):
+        _kernels.dense_forward_into(X.ravel(), W, b, relu, 0.0, Z, Z)
+    read_only = Z.copy()
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="A must be writeable"):
+        _kernels.dense_forward_into(X, W, b, relu, 0.0, Z, read_only)
+    swapped = X.astype(X.dtype.newbyteorder())
+    with pytest.raises((TypeError, ValueError)):
+        _kernels.dense_forward_into(swapped, W, b, relu, 0.0, Z, Z)
+    grad_W = np.empty_like(W)
+    grad_b = np.empty_like(b)
+    for i in (0, 1, 2, 3, 6, 8, 9):
+        args = [G[:, :2].copy(), X, W, Z, relu, 0.0, Z.copy(), None, grad_W, grad_b]
+        args[i] = None
+        with pytest.raises(TypeError):
+            _kernels.dense_backward_into(*args)
+
+
+def _unaligned(arr):
+    """A copy of arr whose data start one byte past an aligned address."""
+    buf = np.zeros(arr.nbytes + 1, np.uint8)
+    out = buf[1:].view(arr.dtype).reshape(arr.shape)
+    out[...] = arr
+    assert not out.flags.aligned
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unaligned_and_byte_swapped_arrays_are_converted(dtype):
+    X, W, b, G = _data(dtype)
+    A, saved = fastnn.dense_forward(X, W, b, "tanh", return_saved=True)
+    grads = fastnn.dense_backward(G, X, W, saved, "tanh")
+    swapped = dtype(0).dtype.newbyteorder()
+    for convert in (_unaligned, lambda a: a.astype(swapped)):
+        A2, saved2 = fastnn.dense_forward(convert(X), convert(W), convert(b), "tanh",
+                                          return_saved=True)
+        assert A2.tobytes() == A.tobytes()
+        for g, g2 in zip(grads, fastnn.dense_backward(convert(G), convert(X), convert(W),
+                                                      convert(saved2), "tanh")):
+            assert g2.dtype == dtype and g2.tobytes() == g.tobytes()
+        out = convert(np.zeros_like(A))
+        assert fastnn.dense_forward(X, W, b, "tanh", out=out) is out
+        np.testing.assert_array_equal(out, A)

@@ -260,6 +260,152 @@ def test_params_are_read_only_views_and_set_params_copies():
         net.set_params([(np.ones((3, 4)), np.full(4, np.nan)), new[1]])
 
 
+def test_set_params_rejects_values_that_overflow_the_dtype():
+    net = fastnn.Network([2, 3, 2], ["relu", "softmax"], dtype="float32", seed=0)
+    before = net._flat.copy()
+    W0, b0 = (np.array(a, dtype=np.float64) for a in net.params[0])
+    W0[1, 2] = 1e300                          # finite in float64, inf in float32
+    with pytest.raises(ValueError, match=r"W\[0\].*float32"):
+        net.set_params([(W0, b0), net.params[1]])
+    assert net._flat.tobytes() == before.tobytes()
+    assert np.all(np.isfinite(net.predict_proba(np.ones((1, 2)))))
+
+
+def test_trainer_rejects_bad_calls_instead_of_crashing():
+    # fastnn._kernels.Trainer is private; a wrong call must still raise.
+    net = fastnn.Network([3, 4, 2], ["relu", "softmax"], seed=0)
+    X = np.ones((6, 3), np.float32)
+    labels = np.zeros(6, np.int64)
+    perm = np.arange(6, dtype=np.int64)
+    trainer = net._make_trainer(2)
+    opt = fastnn.Adam()
+    opt.bind(net, net.n_params, net.dtype)
+    with pytest.raises(TypeError):
+        trainer.run(None, None, labels, perm)
+    with pytest.raises(TypeError):
+        trainer.run(X, None, labels, None)
+    with pytest.raises(TypeError, match="Y .* or labels"):
+        trainer.run(X, None, None, perm)
+    with pytest.raises(ValueError, match="2-D"):
+        trainer.run(X.ravel(), None, labels, perm)
+    for kind in (2, -1):
+        with pytest.raises(ValueError, match="optimizer kind"):
+            trainer.run(X, None, labels, perm, dict(opt.kernel_args(), kind=kind))
+    with pytest.raises(ValueError, match="Adam needs both"):
+        trainer.run(X, None, labels, perm, dict(opt.kernel_args(), s2=None))
+    with pytest.raises(TypeError, match="state s1"):
+        trainer.run(X, None, labels, perm, dict(opt.kernel_args(), s1=[0.0]))
+    with pytest.raises(TypeError, match="params"):
+        fastnn._kernels.Trainer(net.layer_sizes, [3, -1], [0.0, 0.0], [False, True], 2,
+                                0.0, 2, None, net._grads, net._w_off, net._b_off)
+
+
+def test_bce_training_accuracy_uses_the_same_criterion_as_evaluate():
+    # z = 1e-9 > 0 but sigmoid(z) rounds to 0.5 in float32: predicted 0.
+    net = fastnn.Network([1, 1], ["sigmoid"], dtype="float32", seed=0)
+    net.set_params([(np.zeros((1, 1)), np.array([1e-9]))])
+    X = np.ones((4, 1), np.float32)
+    y = np.zeros(4)
+    assert net.predict_proba(X)[0, 0] == 0.5
+    assert net.evaluate(X, y)["accuracy"] == 1.0
+    # One batch: the accuracy is counted before the (tiny) update.
+    history = net.fit(X, y, epochs=1, batch_size=4, optimizer=fastnn.SGD(1e-30))
+    assert history["accuracy"] == [1.0]
+
+
+def test_r2_score_with_constant_targets_follows_scikit_learn():
+    import warnings
+    net = fastnn.Network([2, 2], ["identity"], loss="mse", dtype="float64", seed=0)
+    net.set_params([(np.zeros((2, 2)), np.array([3.0, 1.0]))])     # predicts (3, 1)
+    X = np.ones((4, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # Output 0 constant and predicted exactly: 1; output 1 constant, missed: 0.
+        assert net.score(X, np.tile([3.0, 5.0], (4, 1))) == 0.5
+        assert net.score(X, np.tile([3.0, 1.0], (4, 1))) == 1.0
+        assert net.score(X[:1], [[2.0, 1.0]]) == 0.5                 # one sample
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal((4, 2))
+    pred = np.tile([3.0, 1.0], (4, 1))
+    expected = np.mean(1 - ((y - pred) ** 2).sum(0) / ((y - y.mean(0)) ** 2).sum(0))
+    assert net.score(X, y) == pytest.approx(expected, rel=1e-12)
+
+
+def test_empty_validation_is_rejected_before_training():
+    net = fastnn.Network([3, 4, 3], ["relu", "softmax"], seed=0)
+    X = np.ones((10, 3))
+    y = np.zeros(10, int)
+    before = net._flat.copy()
+    with pytest.raises(ValueError, match="validation_data has no rows"):
+        net.fit(X, y, epochs=1, validation_data=(X[:0], y[:0]))
+    with pytest.raises(ValueError, match="validation_split=0.01 leaves 10 training and 0"):
+        net.fit(X, y, epochs=1, validation_split=0.01)
+    assert net._flat.tobytes() == before.tobytes() and net.epochs_trained == 0
+
+
+@pytest.mark.parametrize("seed, error", [(-1, ValueError), (1.5, TypeError),
+                                         ("0", TypeError), (True, TypeError)])
+def test_bad_seed_names_the_argument(seed, error):
+    with pytest.raises(error, match="seed must be a non-negative integer"):
+        fastnn.Network([2, 2], ["sigmoid"], seed=seed)
+
+
+def test_numpy_integer_and_large_seeds_are_accepted():
+    net = fastnn.Network([2, 2], ["sigmoid"], seed=np.int64(3))
+    assert net.get_config()["seed"] == 3
+    assert fastnn.Network([2, 2], ["sigmoid"], seed=2 ** 70).seed == 2 ** 70
+
+
+def test_optimizer_object_belongs_to_one_network():
+    import gc
+    X = np.ones((6, 3))
+    y = np.zeros(6, int)
+    first = fastnn.Network([3, 4, 3], ["relu", "softmax"], seed=0)
+    second = fastnn.Network([3, 4, 3], ["relu", "softmax"], seed=1)   # same size, dtype
+    opt = fastnn.Adam()
+    first.fit(X, y, epochs=2, optimizer=opt)
+    moments = opt._state[0].copy()
+    before = second._flat.copy()
+    with pytest.raises(ValueError, match="another network"):
+        second.fit(X, y, epochs=1, optimizer=opt)
+    assert second._flat.tobytes() == before.tobytes()
+    assert opt._state[0].tobytes() == moments.tobytes() and opt.step == 2
+    first.partial_fit(X, y)                                  # its owner goes on
+    assert opt.step == 3
+    del first
+    gc.collect()
+    second.fit(X, y, epochs=1, optimizer=opt)                # owner gone: fresh state
+    assert opt.step == 1
+
+
+def _unaligned(arr):
+    """A copy of arr whose data start one byte past an aligned address."""
+    buf = np.zeros(arr.nbytes + 1, np.uint8)
+    out = buf[1:].view(arr.dtype).reshape(arr.shape)
+    out[...] = arr
+    assert not out.flags.aligned
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_unaligned_and_byte_swapped_inputs_are_converted(dtype):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3)).astype(dtype)
+    y = rng.integers(0, 3, 20)
+    Y = rng.standard_normal((20, 2)).astype(dtype)
+    for convert in (_unaligned, lambda a: a.astype(a.dtype.newbyteorder())):
+        net = fastnn.Network([3, 4, 3], ["relu", "softmax"], dtype=dtype, seed=0)
+        ref = fastnn.Network([3, 4, 3], ["relu", "softmax"], dtype=dtype, seed=0)
+        assert net.forward(convert(X)).tobytes() == ref.forward(X).tobytes()
+        net.fit(convert(X), convert(y), epochs=2, batch_size=8,
+                validation_data=(convert(X), convert(y)))
+        ref.fit(X, y, epochs=2, batch_size=8, validation_data=(X, y))
+        assert net._flat.tobytes() == ref._flat.tobytes()
+        reg = fastnn.Network([3, 2], ["identity"], dtype=dtype, seed=0)
+        loss, _ = reg.loss_and_gradients(convert(X), convert(Y))
+        assert loss == reg.loss_and_gradients(X, Y)[0]
+
+
 def test_initialisation_scales():
     net = fastnn.Network([400, 300, 200], ["relu", "tanh"], seed=0)
     (W0, _), (W1, _) = net.params
@@ -314,6 +460,71 @@ def test_load_errors(tmp_path):
     np.savez(tmp_path / "pickled.npz", config=np.array([{"a": 1}], dtype=object))
     with pytest.raises(ValueError):
         fastnn.Network.load(tmp_path / "pickled.npz")
+
+
+def _patch_central_directory(data, offset, value):
+    """Set a 2-byte field of every central-directory entry of a zip file."""
+    import struct
+    data = bytearray(data)
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        struct.pack_into("<H", data, at + offset, value)
+        at = data.find(b"PK\x01\x02", at + 4)
+    return bytes(data)
+
+
+def test_load_turns_every_read_failure_into_value_error(tmp_path):
+    net = fastnn.Network([2, 3, 2], ["relu", "softmax"], seed=0)
+    good = tmp_path / "good.npz"
+    net.save(good)
+    data = good.read_bytes()
+    # Unknown compression method and "version needed to extract" make
+    # zipfile raise NotImplementedError.
+    for name, offset, value, reason in (("method", 10, 99, "compression method"),
+                                        ("version", 6, 99, "zip file version")):
+        bad = tmp_path / f"{name}.npz"
+        bad.write_bytes(_patch_central_directory(data, offset, value))
+        with pytest.raises(ValueError, match=reason):
+            fastnn.Network.load(bad)
+    with pytest.raises(ValueError, match="cannot read"):
+        fastnn.Network.load(tmp_path)                      # a directory
+
+
+def test_load_checks_sizes_before_allocating(tmp_path):
+    import io
+    import zipfile
+    net = fastnn.Network([2, 3, 2], ["relu", "softmax"], seed=0)
+    good = tmp_path / "good.npz"
+    net.save(good)
+    with np.load(good) as data:
+        arrays = dict(data)
+    # A config claiming a 200000 x 200000 layer (160 GB) next to small arrays.
+    config = json.loads(str(arrays["config"]))
+    config.update(layer_sizes=[200000, 200000], activations=["softmax"],
+                  init=["glorot_uniform"])
+    np.savez(tmp_path / "big_config.npz", **dict(arrays, config=np.array(json.dumps(config))))
+    with pytest.raises(ValueError, match=r"W0 is float32\(2, 3\).*\(200000, 200000\)"):
+        fastnn.Network.load(tmp_path / "big_config.npz")
+    # An .npy header declaring 8 TB of data in a tiny member.
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }"
+    header = header.ljust(117) + "\n"
+    huge = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode()
+    with zipfile.ZipFile(tmp_path / "huge.npz", "w") as archive:
+        for key, value in arrays.items():
+            buf = io.BytesIO()
+            np.save(buf, value)
+            archive.writestr(key + ".npy", huge if key == "W0" else buf.getvalue())
+    with pytest.raises(ValueError, match="W0.npy declares"):
+        fastnn.Network.load(tmp_path / "huge.npz")
+
+
+def test_load_does_not_draw_initial_weights(tmp_path, monkeypatch):
+    net = fastnn.Network([2, 3, 2], ["relu", "softmax"], seed=0)
+    net.save(tmp_path / "m.npz")
+    monkeypatch.setattr(fastnn.Network, "_initialise",
+                        lambda self, rng: pytest.fail("load initialised weights"))
+    loaded = fastnn.Network.load(tmp_path / "m.npz")
+    assert loaded._flat.tobytes() == net._flat.tobytes()
 
 
 # ------------------------------------------------------------------ input errors
