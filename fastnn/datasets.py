@@ -10,7 +10,7 @@ from importlib import resources
 import numpy as np
 
 # Shared with Network so that every seed error names the argument.
-from fastnn.network import _check_seed
+from fastnn._validation import check_seed
 
 __all__ = ["load_digits", "make_spirals", "train_test_split"]
 
@@ -68,7 +68,7 @@ def make_spirals(n_samples=200, n_classes=2, noise=0.1, turns=1.0, seed=None):
         raise ValueError(f"n_classes must be at least 2, got {n_classes}")
     if noise < 0 or turns < 0:
         raise ValueError("noise and turns must be non-negative")
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = np.random.default_rng(check_seed(seed))
     y = np.arange(n_samples) % n_classes
     radius = rng.uniform(0.05, 1.0, n_samples)
     angle = 2 * np.pi * (turns * radius + y / n_classes)
@@ -105,7 +105,7 @@ def train_test_split(X, y, test_size=0.25, seed=0):
         raise ValueError(f"test_size must lie in (0, 1), got {test_size}")
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = np.random.default_rng(check_seed(seed))
     test = []
     for label in np.unique(y):
         rows = rng.permutation(np.flatnonzero(y == label))

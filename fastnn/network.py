@@ -17,7 +17,7 @@ import zlib
 import numpy as np
 
 from fastnn import _kernels
-from fastnn._validation import as_real_array
+from fastnn._validation import as_real_array, check_seed
 from fastnn._version import __version__
 from fastnn.activations import get_activation
 from fastnn.losses import get_loss
@@ -166,18 +166,6 @@ def _behaved(arr, dtype):
                       requirements=["C", "A"])
 
 
-def _check_seed(seed):
-    """seed as int or None, checked here so that errors name the argument
-    (numpy's "expected non-negative integer" does not)."""
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative integer or None, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed}")
-    return int(seed)
-
-
 def _positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {value!r}")
@@ -266,7 +254,7 @@ class Network:
         if not (math.isfinite(l2) and l2 >= 0):
             raise ValueError(f"l2 must be non-negative and finite, got {l2}")
         self.l2 = float(l2)
-        self.seed = _check_seed(seed)
+        self.seed = check_seed(seed)
         self.init = self._init_names(init)
         init_seq, shuffle_seq = np.random.SeedSequence(seed).spawn(2)
         self._shuffle_rng = np.random.Generator(np.random.PCG64(shuffle_seq))
@@ -389,6 +377,13 @@ class Network:
         arr = _behaved(arr, self.dtype)
         if not _all_finite(arr):
             raise ValueError(f"{name} holds NaN or inf (in the network's dtype {self.dtype})")
+        return arr
+
+    def _check_X_scored(self, X):
+        """_check_X, and at least one row: a mean over no samples is no score."""
+        arr = self._check_X(X)
+        if arr.shape[0] == 0:
+            raise ValueError("X has no rows: a loss or score needs at least one sample")
         return arr
 
     def _check_y(self, y, n_samples, name="y"):
@@ -534,7 +529,7 @@ class Network:
         ValueError, TypeError
             For bad X or y (see :meth:`fit`).
         """
-        X = self._check_X(X)
+        X = self._check_X_scored(X)
         labels, Y = self._check_y(y, X.shape[0])
         return self._metrics(X, labels, Y)
 
@@ -554,7 +549,7 @@ class Network:
         -------
         float
         """
-        X = self._check_X(X)
+        X = self._check_X_scored(X)
         labels, Y = self._check_y(y, X.shape[0])
         A = self._forward_last(X)[1]
         if self._loss.classification:

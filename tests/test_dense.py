@@ -4,6 +4,7 @@ import pytest
 from scipy.special import erf
 
 import fastnn
+from _arrays import unaligned_copy
 
 SQRT2 = np.sqrt(2.0)
 
@@ -248,22 +249,13 @@ def test_private_compiled_api_raises_instead_of_crashing():
             _kernels.dense_backward_into(*args)
 
 
-def _unaligned(arr):
-    """A copy of arr whose data start one byte past an aligned address."""
-    buf = np.zeros(arr.nbytes + 1, np.uint8)
-    out = buf[1:].view(arr.dtype).reshape(arr.shape)
-    out[...] = arr
-    assert not out.flags.aligned
-    return out
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_unaligned_and_byte_swapped_arrays_are_converted(dtype):
     X, W, b, G = _data(dtype)
     A, saved = fastnn.dense_forward(X, W, b, "tanh", return_saved=True)
     grads = fastnn.dense_backward(G, X, W, saved, "tanh")
     swapped = dtype(0).dtype.newbyteorder()
-    for convert in (_unaligned, lambda a: a.astype(swapped)):
+    for convert in (unaligned_copy, lambda a: a.astype(swapped)):
         A2, saved2 = fastnn.dense_forward(convert(X), convert(W), convert(b), "tanh",
                                           return_saved=True)
         assert A2.tobytes() == A.tobytes()

@@ -4,16 +4,7 @@ import numpy as np
 import pytest
 
 import fastnn
-
-
-def _misaligned(values, dtype):
-    """A copy of `values` whose data pointer is one byte off alignment."""
-    itemsize = np.dtype(dtype).itemsize
-    buf = bytearray(len(values) * itemsize + 1)
-    arr = np.ndarray((len(values),), dtype, buffer=buf, offset=1)
-    arr[:] = values
-    assert not arr.flags.aligned
-    return arr
+from _arrays import unaligned_copy
 
 
 @pytest.mark.parametrize("order", [">", "<"])
@@ -34,7 +25,7 @@ def test_non_native_byte_order_out(dtype):
 
 def test_misaligned_input_and_out(dtype):
     values = np.linspace(-6, 6, 1001)
-    x = _misaligned(values, dtype)
+    x = unaligned_copy(values.astype(dtype))
     expected = fastnn.silu(values.astype(dtype))
     np.testing.assert_array_equal(fastnn.silu(x), expected)
     fastnn.silu(x, out=x)                      # in place through a buffer

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import fastnn
+from _arrays import unaligned_copy
 from fastnn.datasets import load_digits, make_spirals, train_test_split
 
 ACTS = sorted(fastnn.ACTIVATIONS)
@@ -378,22 +379,13 @@ def test_optimizer_object_belongs_to_one_network():
     assert opt.step == 1
 
 
-def _unaligned(arr):
-    """A copy of arr whose data start one byte past an aligned address."""
-    buf = np.zeros(arr.nbytes + 1, np.uint8)
-    out = buf[1:].view(arr.dtype).reshape(arr.shape)
-    out[...] = arr
-    assert not out.flags.aligned
-    return out
-
-
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_unaligned_and_byte_swapped_inputs_are_converted(dtype):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((20, 3)).astype(dtype)
     y = rng.integers(0, 3, 20)
     Y = rng.standard_normal((20, 2)).astype(dtype)
-    for convert in (_unaligned, lambda a: a.astype(a.dtype.newbyteorder())):
+    for convert in (unaligned_copy, lambda a: a.astype(a.dtype.newbyteorder())):
         net = fastnn.Network([3, 4, 3], ["relu", "softmax"], dtype=dtype, seed=0)
         ref = fastnn.Network([3, 4, 3], ["relu", "softmax"], dtype=dtype, seed=0)
         assert net.forward(convert(X)).tobytes() == ref.forward(X).tobytes()
@@ -602,3 +594,12 @@ def test_binary_targets_outside_unit_interval_are_rejected():
         net.fit(np.zeros((4, 2)), np.array([0, 1, 2, 1]))
     with pytest.raises(ValueError, match="predict_proba needs a classification loss"):
         fastnn.Network([2, 3, 1], ["relu", "identity"]).predict_proba(np.zeros((1, 2)))
+
+
+def test_evaluate_and_score_reject_empty_X():
+    net = fastnn.Network([3, 2], activations=["softmax"], loss="cross_entropy", seed=0)
+    X, y = np.zeros((0, 3)), np.zeros(0, dtype=int)
+    for method in (net.evaluate, net.score):
+        with pytest.raises(ValueError, match="X has no rows"):
+            method(X, y)
+    assert net.predict(X).shape == (0,)          # predicting nothing is fine
