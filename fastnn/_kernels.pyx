@@ -308,6 +308,21 @@ cdef object _finish(cnp.ndarray res, object out):
     return res
 
 
+cdef object _run_into(int what, int act, cnp.ndarray a, cnp.ndarray b, cnp.ndarray res,
+                      object out, double param):
+    """Run the loop on the flat buffers, or, where layouts or overlap forbid
+    that, on contiguous copies with the result copied into res."""
+    if _flat_ok(res, (a,) if b is None else (a, b)):
+        _dispatch(what, act, a, b, res, param)
+    else:
+        a = np.ascontiguousarray(a)
+        b = np.ascontiguousarray(b) if b is not None else None
+        buf = _empty_like(a)
+        _dispatch(what, act, a, b, buf, param)
+        res[...] = buf
+    return _finish(res, out)
+
+
 def elementwise(int what, int act, x, out=None, double param=0.0):
     """f(x) (what=0) or f'(x) (what=1) for activation id `act`, see module doc."""
     if not 0 <= act < FNN_N_ACTIVATIONS or what not in (_FORWARD, _DERIVATIVE):
@@ -318,14 +333,7 @@ def elementwise(int what, int act, x, out=None, double param=0.0):
         res = _empty_like(xa)
     else:
         res = _check_out(out, xa, "out")
-    if not _flat_ok(res, (xa,)):
-        tmp = np.ascontiguousarray(xa)
-        buf = _empty_like(tmp)
-        _dispatch(what, act, tmp, None, buf, param)
-        res[...] = buf
-        return _finish(res, out)
-    _dispatch(what, act, xa, None, res, param)
-    return _finish(res, out)
+    return _run_into(what, act, xa, None, res, out, param)
 
 
 def backward(int act, grad, saved, out=None, double param=0.0):
@@ -338,15 +346,7 @@ def backward(int act, grad, saved, out=None, double param=0.0):
         res = _empty_like(g)
     else:
         res = _check_out(out, g, "out")
-    if not _flat_ok(res, (g, s)):
-        gc = np.ascontiguousarray(g)
-        sc = np.ascontiguousarray(s)
-        buf = _empty_like(gc)
-        _dispatch(_BACKWARD, act, gc, sc, buf, param)
-        res[...] = buf
-        return _finish(res, out)
-    _dispatch(_BACKWARD, act, g, s, res, param)
-    return _finish(res, out)
+    return _run_into(_BACKWARD, act, g, s, res, out, param)
 
 
 # ---------------------------------------------------------------- softmax rows
