@@ -21,7 +21,7 @@ cases here, so the baselines are written once.
 """
 from dataclasses import dataclass, field
 import math
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict
 
 import numpy as np
 

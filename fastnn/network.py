@@ -9,14 +9,13 @@ shuffle, the progress bar, validation and early stopping.
 """
 import json
 import math
-import struct
 import time
-import zipfile
-import zlib
 
 import numpy as np
 
 from fastnn import _kernels
+from fastnn._npz import read_npz
+from fastnn._progress import Progress
 from fastnn._validation import as_real_array, check_seed
 from fastnn._version import __version__
 from fastnn.activations import get_activation
@@ -93,52 +92,6 @@ def _all_finite(arr):
         if np.isfinite(np.add.reduce(arr, axis=None)):
             return True
     return bool(np.all(np.isfinite(arr)))
-
-
-# What reading a corrupted or crafted .npz can raise: zipfile (BadZipFile,
-# NotImplementedError for unknown compression methods or zip versions,
-# RuntimeError for encrypted members), zlib, struct, numpy's .npy parser
-# (ValueError), truncation (EOFError, OSError).
-_READ_ERRORS = (OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError,
-                ValueError, KeyError, zlib.error, struct.error)
-
-
-def _read_npy_member(archive, info):
-    """One array of an .npz archive, after checking that the size its header
-    declares is no more than the data the archive holds for it (a crafted
-    header could otherwise make numpy allocate terabytes)."""
-    with archive.open(info) as f:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
-        else:
-            raise ValueError(f"unsupported .npy format version {version}")
-    declared = math.prod(shape) * dtype.itemsize
-    if declared > info.file_size:
-        raise ValueError(f"{info.filename} declares {declared} bytes of data but holds "
-                         f"{info.file_size}")
-    with archive.open(info) as f:
-        return np.lib.format.read_array(f, allow_pickle=False)
-
-
-def _read_npz(path):
-    """{name: array} of an .npz file; ValueError, with the reason, for
-    anything that keeps it from being read."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            arrays = {}
-            for info in archive.infolist():
-                if not info.filename.endswith(".npy"):
-                    raise ValueError(f"unexpected member {info.filename!r}")
-                arrays[info.filename[:-4]] = _read_npy_member(archive, info)
-            return arrays
-    except FileNotFoundError:
-        raise ValueError(f"model file {str(path)!r} does not exist") from None
-    except _READ_ERRORS as exc:
-        raise ValueError(f"cannot read model file {str(path)!r} (truncated, corrupted or "
-                         f"not an .npz file): {type(exc).__name__}: {exc}") from None
 
 
 def _check_stored_arrays(arrays, config, where):
@@ -748,7 +701,7 @@ class Network:
         # from, to fall back to if its loss turns non-finite.
         self._snapshot = (np.empty_like(self._flat),
                           [np.empty_like(s) if s is not None else None for s in opt._state])
-        bar = _progress(epochs, verbose)
+        bar = Progress(epochs, verbose)
         try:
             for _ in range(epochs):
                 epoch = self.epochs_trained + 1
@@ -856,7 +809,7 @@ class Network:
             which.
         """
         where = repr(str(path))
-        arrays = _read_npz(path)
+        arrays = read_npz(path)
         if "config" not in arrays or arrays["config"].dtype.kind != "U":
             raise ValueError(f"{where} is not a fastnn model: no config entry")
         try:
@@ -882,38 +835,3 @@ class Network:
     def __repr__(self):
         return (f"Network({self.layer_sizes}, activations={self.activations}, "
                 f"loss={self.loss!r}, dtype={self.dtype.name!r})")
-
-
-class _progress:
-    """tqdm bar over epochs when verbose and tqdm is installed; else a line
-    per epoch when verbose; else nothing."""
-
-    def __init__(self, epochs, verbose):
-        self.bar = None
-        self.verbose = verbose
-        self.epochs = epochs
-        if verbose:
-            try:
-                from tqdm.auto import tqdm  # type: ignore[import-untyped]
-            except ImportError:
-                return
-            self.bar = tqdm(total=epochs, unit="epoch", leave=True)
-
-    def update(self, epoch, metrics, seconds):
-        if not self.verbose:
-            return
-        short = {"loss": "loss", "accuracy": "acc", "val_loss": "val_loss",
-                 "val_accuracy": "val_acc"}
-        shown = {short[k]: f"{v:.4f}" for k, v in metrics.items()}
-        shown["ms/epoch"] = f"{1e3 * seconds:.2f}"
-        if self.bar is not None:
-            self.bar.set_postfix(shown, refresh=False)
-            self.bar.set_description(f"epoch {epoch}")
-            self.bar.update(1)
-        else:
-            print(f"epoch {epoch}: " + ", ".join(f"{k} {v}" for k, v in shown.items()),
-                  flush=True)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()

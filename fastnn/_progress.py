@@ -1,0 +1,36 @@
+"""The per-epoch progress display of Network.fit."""
+
+
+class Progress:
+    """tqdm bar over epochs when verbose and tqdm is installed; else a line
+    per epoch when verbose; else nothing."""
+
+    def __init__(self, epochs, verbose):
+        self.bar = None
+        self.verbose = verbose
+        self.epochs = epochs
+        if verbose:
+            try:
+                from tqdm.auto import tqdm  # type: ignore[import-untyped]
+            except ImportError:
+                return
+            self.bar = tqdm(total=epochs, unit="epoch", leave=True)
+
+    def update(self, epoch, metrics, seconds):
+        if not self.verbose:
+            return
+        short = {"loss": "loss", "accuracy": "acc", "val_loss": "val_loss",
+                 "val_accuracy": "val_acc"}
+        shown = {short[k]: f"{v:.4f}" for k, v in metrics.items()}
+        shown["ms/epoch"] = f"{1e3 * seconds:.2f}"
+        if self.bar is not None:
+            self.bar.set_postfix(shown, refresh=False)
+            self.bar.set_description(f"epoch {epoch}")
+            self.bar.update(1)
+        else:
+            print(f"epoch {epoch}: " + ", ".join(f"{k} {v}" for k, v in shown.items()),
+                  flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
