@@ -58,24 +58,23 @@ def _csv(kind, choices=None):
     return parse
 
 
-def _sizes(text):
-    try:
-        sizes = [int(float(item)) for item in _csv("sizes")(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"sizes must be numbers like 1e5, got {text!r}")
-    if any(s < 10 for s in sizes):
-        raise argparse.ArgumentTypeError("sizes must be at least 10")
-    return sizes
+def _counts(kind, expected, minimum, convert=int):
+    """An argparse type for comma-separated whole numbers >= minimum;
+    `expected` says what a bad item should have been."""
+    def parse(text):
+        try:
+            values = [convert(item) for item in _csv(kind)(text)]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{expected}, got {text!r}") from None
+        if any(v < minimum for v in values):
+            raise argparse.ArgumentTypeError(f"{kind} must be at least {minimum}")
+        return values
+    return parse
 
 
-def _threads(text):
-    try:
-        threads = [int(item) for item in _csv("thread counts")(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"threads must be integers like 1,2, got {text!r}")
-    if any(t < 1 for t in threads):
-        raise argparse.ArgumentTypeError("thread counts must be at least 1")
-    return threads
+_sizes = _counts("sizes", "sizes must be numbers like 1e5", 10,
+                 convert=lambda item: int(float(item)))
+_threads = _counts("thread counts", "threads must be integers like 1,2", 1)
 
 
 def parse_args(argv):
