@@ -104,7 +104,8 @@ def _after_fork_in_child():
     fnn_omp_set_threads(1)
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+if hasattr(os, "register_at_fork"):      # POSIX only; Windows has no fork()
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def get_num_threads():
