@@ -34,8 +34,20 @@ def build_parser():
         module = importlib.import_module(module_name)
         sub = commands.add_parser(name, help=summary, description=module.DESCRIPTION)
         module.add_arguments(sub)
-        sub.set_defaults(run=module.run)
+        sub.set_defaults(run=module.run, command_parser=sub)
     return parser
+
+
+def parse_args(argv):
+    """The parsed command line (argparse.Namespace with ``run``); exits 2 on bad arguments.
+
+    An unknown option is reported with its command's usage line, not the
+    top-level one.
+    """
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
 
 
 def main(argv=None):
@@ -57,8 +69,7 @@ def main(argv=None):
         From argparse: status 0 after ``--help``/``--version``, 2 for bad
         arguments or an unknown command.
     """
-    parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         return args.run(args) or 0
     except CommandError as exc:
