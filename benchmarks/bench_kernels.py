@@ -5,8 +5,8 @@ n = 1e3, 1e5, 1e7: fastnn, the best pure-NumPy expression of the same formula
 (``out=`` ufuncs into preallocated arrays) and PyTorch's CPU op (when torch is
 installed) share one benchmark group, so ``--benchmark-group-by=group``
 (the default) prints them side by side.  ``np.copyto`` at 1e7 is the bandwidth
-reference.  The cases come from :mod:`fastnn._bench_kernels`, the same code
-``python -m fastnn bench`` runs.
+reference.  The cases and their array cache come from
+:mod:`fastnn.bench.kernel_cases`, the same code ``python -m fastnn bench`` runs.
 
 Run::
 
@@ -18,7 +18,7 @@ Nothing here asserts a time: a benchmark never fails.
 import numpy as np
 import pytest
 
-from fastnn import _bench_kernels as kernels
+from fastnn.bench import kernel_cases as kernels
 
 pytest.importorskip("pytest_benchmark")
 
@@ -41,14 +41,7 @@ CASES = [(dtype, n, function, kind, impl)
 @pytest.fixture(scope="module")
 def arrays_cache():
     """Holds the Arrays of the current (dtype, n) only."""
-    cache = {}
-
-    def get(dtype, n):
-        if (dtype, n) not in cache:
-            cache.clear()
-            cache[(dtype, n)] = kernels.Arrays(dtype, n)
-        return cache[(dtype, n)]
-    return get
+    return kernels.ArrayCache().get
 
 
 @pytest.mark.parametrize(

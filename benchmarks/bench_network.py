@@ -1,6 +1,6 @@
 """pytest-benchmark suite: fastnn's training epochs and dense layer against the same model elsewhere.
 
-The issue's speed targets, float32, at ``--bench-threads`` (default 1):
+The network speed targets, float32, at ``--bench-threads`` (default 1):
 
 - digits, 64-64(relu)-10(softmax), batch 32, Adam lr 1e-3: time per epoch;
 - 60000 x 784 synthetic, 784-256(relu)-10, batch 128, Adam: one epoch, and
@@ -10,7 +10,7 @@ The issue's speed targets, float32, at ``--bench-threads`` (default 1):
 
 The cases and their baselines (a hand-written NumPy loop, a PyTorch eager loop
 and scikit-learn's MLPClassifier where installed, the bare GEMMs) come from
-:mod:`fastnn._bench_network` and :mod:`fastnn._bench_mlp`, the same code
+:mod:`fastnn.bench.network_cases` and :mod:`fastnn.bench.mlp_baselines`, the same code
 ``python -m fastnn bench --groups network`` runs: that command prints the
 side-by-side table.  Every side of an epoch group is timed as a whole epoch
 call and keeps its optimizer state between rounds.
@@ -25,7 +25,8 @@ Nothing here asserts a time: a benchmark never fails.
 import pytest
 
 import fastnn
-from fastnn import _bench_network as network
+from fastnn.bench import baselines
+from fastnn.bench import network_cases as network
 
 pytest.importorskip("pytest_benchmark")
 
@@ -42,11 +43,10 @@ CASES = ([("digits", impl) for impl in TRAINERS]
 
 
 def _optional_baselines():
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    return torch, network.import_sklearn_mlp()
+    """(torch or None, sklearn's MLPClassifier or None)."""
+    loaded = baselines.load(["torch", "sklearn"])
+    sklearn = loaded.get("sklearn")
+    return loaded.get("torch"), None if sklearn is None else sklearn.MLPClassifier
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def _run(benchmark, fn, rounds):
 def test_network(benchmark, cases, name, impl):
     case = cases(name)
     if impl not in case.impls:
-        why = case.unavailable.get(impl) or case.unavailable.get("all")
+        why = baselines.missing_reason(impl) if impl in baselines.BASELINES else None
         pytest.skip(why or f"no {impl} side in the {case.name} benchmark")
     group, rounds = GROUPS[name]
     benchmark.group = group

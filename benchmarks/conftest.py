@@ -2,7 +2,8 @@
 
 - Collects ``bench_*.py`` files (the project's tests/ keep the usual test_*.py).
 - Pins fastnn's OpenMP threads, the BLAS libraries (threadpoolctl) and torch to
-  ``--bench-threads`` (default 1, the figures the issues quote) for the session.
+  ``--bench-threads`` (default 1) for the session, as the report does
+  (:func:`fastnn.bench.threads.pin_threads`).
 - Warns when OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set: they slow NumPy.
 """
 import os
@@ -11,7 +12,9 @@ import warnings
 import pytest
 
 import fastnn
-from fastnn._bench_machine import environment_warnings
+from fastnn.bench import baselines
+from fastnn.bench.machine import environment_warnings
+from fastnn.bench.threads import pin_threads
 
 
 def pytest_addoption(parser):
@@ -40,23 +43,7 @@ def pytest_report_header(config):
 def bench_threads(request):
     """Every library at the same thread count for the whole session."""
     threads = request.config.getoption("--bench-threads")
-    previous = fastnn.get_num_threads()
-    fastnn.set_num_threads(threads)
-    try:
-        import torch
-        torch_previous = torch.get_num_threads()
-        torch.set_num_threads(threads)
-    except ImportError:
-        torch = None
-    try:
-        from threadpoolctl import threadpool_limits
-        limiter = threadpool_limits(limits=threads)
-    except ImportError:
-        limiter = None
-        warnings.warn("threadpoolctl is not installed: BLAS threads are not pinned")
-    yield threads
-    if limiter is not None:
-        limiter.restore_original_limits()
-    if torch is not None:
-        torch.set_num_threads(torch_previous)
-    fastnn.set_num_threads(previous)
+    with pin_threads(threads, baselines.load(["torch"]).get("torch")) as blas_pinned:
+        if not blas_pinned:
+            warnings.warn("threadpoolctl is not installed: BLAS threads are not pinned")
+        yield threads

@@ -1,28 +1,80 @@
-"""Command line: ``python -m fastnn {config,demo,bench,plot-activations} ...``."""
+"""Command line: ``python -m fastnn [--version] COMMAND [options]``.
+
+Each command lives in its own module, which provides ``DESCRIPTION``,
+``add_arguments(parser)`` and ``run(args) -> exit status``.  Bad arguments
+exit with status 2 (argparse: usage and error on stderr); a command that
+fails once started raises :class:`fastnn._cli.CommandError`, printed here as
+one line on stderr with status 1.
+"""
+import argparse
 import importlib
 import sys
 
-# Each subcommand lives in its own module with a main(argv) function.
+from fastnn._cli import CommandError
+from fastnn._version import __version__
+
+PROG = "python -m fastnn"
+# command -> (module, one-line summary shown by --help)
 COMMANDS = {
-    "config": ("fastnn._config", "main"),
-    "demo": ("fastnn.demo", "main"),
-    "bench": ("fastnn.bench", "main"),
-    "plot-activations": ("fastnn.plots", "plot_activations_main"),
+    "config": ("fastnn._config", "print build and run-time configuration"),
+    "demo": ("fastnn.demo", "train a 64-64-10 network on the digits"),
+    "bench": ("fastnn.bench.cli", "benchmark fastnn against NumPy, PyTorch and scikit-learn"),
+    "plot-activations": ("fastnn.plots", "draw the activations and their derivatives"),
 }
 
 
+def build_parser():
+    """The argparse parser of ``python -m fastnn``, one subparser per command."""
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="fastnn: small, fast neural networks on the CPU.")
+    parser.add_argument("--version", action="version", version=f"fastnn {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                     title="commands")
+    for name, (module_name, summary) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        sub = commands.add_parser(name, help=summary, description=module.DESCRIPTION)
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run, command_parser=sub)
+    return parser
+
+
+def parse_args(argv):
+    """The parsed command line (argparse.Namespace with ``run``); exits 2 on bad arguments.
+
+    An unknown option is reported with its command's usage line, not the
+    top-level one.
+    """
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def main(argv=None):
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
-        print("usage: python -m fastnn {" + ",".join(COMMANDS) + "} [options]\n"
-              "  config            print build and run-time configuration\n"
-              "  demo              train a 64-64-10 network on the digits\n"
-              "  bench             benchmark fastnn against NumPy (and PyTorch)\n"
-              "  plot-activations  draw the activations and their derivatives",
-              file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
-        return 0 if argv and argv[0] in ("-h", "--help") else 2
-    module, func = COMMANDS[argv[0]]
-    return getattr(importlib.import_module(module), func)(argv[1:]) or 0
+    """Run ``python -m fastnn``; returns the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``python -m fastnn``; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        0 on success, 1 when the command failed (message on stderr).
+
+    Raises
+    ------
+    SystemExit
+        From argparse: status 0 after ``--help``/``--version``, 2 for bad
+        arguments or an unknown command.
+    """
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return args.run(args) or 0
+    except CommandError as exc:
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

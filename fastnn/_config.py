@@ -39,7 +39,16 @@ def show_config(file=None):
         print(f"{key:>22}: {value}", file=file or sys.stdout)
 
 
-def main(argv=None):
-    """``python -m fastnn config``."""
+# ``python -m fastnn config`` (see fastnn.__main__ for the command protocol).
+DESCRIPTION = ("Print fastnn's build and run-time configuration (versions, compiler "
+               "and flags, SIMD targets, OpenMP threads), as a bug report needs it.")
+
+
+def add_arguments(parser):
+    """``config`` takes no options besides --help."""
+
+
+def run(args):
+    """Print :func:`show_config`; returns exit status 0."""
     show_config()
     return 0

@@ -3,35 +3,42 @@
 Uses only what ships with fastnn (the digits data, tqdm and matplotlib when
 installed).  Prints the test accuracy and the time per epoch.
 """
-import argparse
-import sys
 import time
 
 import numpy as np
 
+from fastnn._cli import at_least, check_plot_file, positive_float, save_figure
 from fastnn.datasets import load_digits, train_test_split
 from fastnn.network import Network
 
-
-def _parser():
-    p = argparse.ArgumentParser(prog="python -m fastnn demo",
-                                description="Train a 64-64-10 network on the 8x8 digits.")
-    p.add_argument("--epochs", type=int, default=50, help="training epochs (default 50)")
-    p.add_argument("--seed", type=int, default=0, help="seed of weights and shuffling")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=float, default=3e-3, help="Adam step size (default 3e-3)")
-    p.add_argument("--plot", metavar="FILE.png", help="save the loss curves (needs matplotlib)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    return p
+DESCRIPTION = "Train a 64-64-10 network on the 8x8 digits."
 
 
-def main(argv=None):
-    """Run the demo; returns the exit status (0, or 2 for bad arguments)."""
-    args = _parser().parse_args(argv)
-    if args.epochs < 1 or args.batch_size < 1 or not args.learning_rate > 0:
-        print("epochs and batch size must be at least 1, the learning rate positive",
-              file=sys.stderr)
-        return 2
+def add_arguments(parser):
+    """The demo's options, on `parser` (an argparse parser)."""
+    parser.add_argument("--epochs", type=at_least(1), default=50,
+                        help="training epochs (default 50)")
+    parser.add_argument("--seed", type=at_least(0), default=0,
+                        help="seed of weights and shuffling")
+    parser.add_argument("--batch-size", type=at_least(1), default=32)
+    parser.add_argument("--learning-rate", type=positive_float, default=3e-3,
+                        help="Adam step size (default 3e-3)")
+    parser.add_argument("--plot", metavar="FILE.png",
+                        help="save the loss curves (needs matplotlib)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args):
+    """Train and report; returns exit status 0.
+
+    Raises
+    ------
+    fastnn._cli.CommandError
+        Before training, if ``--plot`` is given and matplotlib or the
+        output folder is missing.
+    """
+    if args.plot:
+        check_plot_file(args.plot)
     X, y = load_digits()
     X = X / 16.0                    # pixel counts 0..16 -> [0, 1]
     # A fixed, stratified 75/25 split: the same test set for every run.
@@ -50,20 +57,31 @@ def main(argv=None):
     print(f"time per epoch: {per_epoch:.2f} ms (median training pass; "
           f"{1e3 * wall / args.epochs:.2f} ms with validation and progress)")
     if args.plot:
-        _plot(history, args.plot)
+        plot_history(history, args.plot)
+        print(f"loss curves saved to {args.plot}")
     return 0
 
 
-def _plot(history, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("--plot needs matplotlib (pip install matplotlib); no plot saved",
-              file=sys.stderr)
-        return
-    fig, ax = plt.subplots(figsize=(6, 4))
+def plot_history(history, path):
+    """Draw the training (and test) loss per epoch to `path`.
+
+    Parameters
+    ----------
+    history : fastnn.History
+        As returned by ``Network.fit``.
+    path : str
+        Output image file (format by its extension).
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    fastnn._cli.CommandError
+        If the file cannot be written.
+    """
+    from fastnn._plotting import new_figure
+    figure = new_figure(6, 4, dpi=100)
+    ax = figure.add_subplot()
     ax.plot(history.epoch, history["loss"], label="training loss")
     if "val_loss" in history.history:
         ax.plot(history.epoch, history["val_loss"], label="test loss")
@@ -72,7 +90,5 @@ def _plot(history, path):
     ax.set_yscale("log")
     ax.set_title("fastnn: 64-64-10 on the digits")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"loss curves saved to {path}")
+    figure.tight_layout()
+    save_figure(figure, path)

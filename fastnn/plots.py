@@ -4,13 +4,14 @@ Both curves are computed by fastnn's own kernels on [-5, 5] (the forward
 function and its ``_derivative``), so the picture doubles as a visual check
 of the kernels.  Needs matplotlib (the ``plot`` extra).
 """
-import argparse
-import sys
-
 import numpy as np
 
 import fastnn
-from fastnn._bench_plot import new_figure
+from fastnn._cli import check_plot_file, save_figure
+from fastnn._plotting import new_figure
+
+DESCRIPTION = ("Draw each activation and its derivative on [-5, 5] "
+               "(computed by fastnn's kernels) to an image file.")
 
 # The article's four first, then the rest; (name, title, keyword arguments).
 # Leaky ReLU is drawn with alpha 0.1 rather than the default 0.01 so that its
@@ -73,6 +74,8 @@ def plot_activations(path, columns=5):
     ------
     ImportError
         If matplotlib is not installed.
+    fastnn._cli.CommandError
+        If the file cannot be written.
     """
     x = np.linspace(X_MIN, X_MAX, POINTS)
     rows = -(-len(PANELS) // columns)
@@ -99,21 +102,24 @@ def plot_activations(path, columns=5):
     figure.suptitle("fastnn activations f(x) and derivatives f'(x) on [-5, 5], "
                     "computed by fastnn's kernels", fontsize=13)
     figure.tight_layout(rect=(0, 0, 1, 0.94))
-    figure.savefig(path)
+    save_figure(figure, path)
 
 
-def plot_activations_main(argv=None):
-    """Entry point of ``python -m fastnn plot-activations FILE.png``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m fastnn plot-activations",
-        description="Draw each activation and its derivative on [-5, 5] "
-                    "(computed by fastnn's kernels) to an image file.")
+def add_arguments(parser):
+    """``plot-activations FILE.png``, on `parser` (an argparse parser)."""
     parser.add_argument("file", metavar="FILE.png", help="where to write the image")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        plot_activations(args.file)
-    except ImportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+
+
+def run(args):
+    """Draw to ``args.file``; returns exit status 0.
+
+    Raises
+    ------
+    fastnn._cli.CommandError
+        If matplotlib or the output folder is missing, or the file cannot be
+        written.
+    """
+    check_plot_file(args.file)
+    plot_activations(args.file)
     print(f"Wrote {args.file}")
     return 0

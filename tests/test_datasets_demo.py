@@ -39,18 +39,23 @@ def test_train_test_split_is_stratified_and_disjoint():
         train_test_split(rows, y, 1.0)
 
 
-def test_demo_runs_and_reports(capsys, tmp_path):
-    from fastnn.demo import main
-    plot = tmp_path / "loss.png"
-    assert main(["--epochs", "3", "--quiet", "--plot", str(plot)]) == 0
+def test_demo_runs_and_reports(capsys):
+    from fastnn.__main__ import main
+    assert main(["demo", "--epochs", "3", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "test accuracy:" in out and "time per epoch:" in out
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return
-    assert plot.stat().st_size > 1000
-    assert main(["--epochs", "0"]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--epochs", "0"])
+    assert exc.value.code == 2
+
+
+def test_demo_saves_its_loss_curves(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    from fastnn.__main__ import main
+    plot = tmp_path / "loss.png"
+    assert main(["demo", "--epochs", "2", "--quiet", "--plot", str(plot)]) == 0
+    assert f"loss curves saved to {plot}" in capsys.readouterr().out
+    assert plot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and plot.stat().st_size > 1000
 
 
 def test_trainer_rejects_indices_and_labels_out_of_range():

@@ -7,6 +7,7 @@ A run is a dict (the JSON schema, version SCHEMA)::
      "options": {"groups": [...], "dtypes": [...], "sizes": [...], "threads": [...],
                  "quick": bool},
      "duration_s": float,
+     "missing": {baseline: reason},    # optional libraries not installed
      "rows": [{"group": "kernels" | "network",
                "name": str,            # activation, or network benchmark
                "kind": str,            # forward | backward | copy | train | layer
@@ -23,33 +24,14 @@ Times are seconds per call; a kernel call processes ``n`` elements.
 import json
 import math
 
+from fastnn.bench.rows import ROW_KEYS, median, row_key, speedup
+
 SCHEMA = "fastnn-bench/1"
 SLOWDOWN = 0.10                 # --compare flags fastnn rows slower by more than this
 KERNEL_BASELINES = ("numpy", "torch")
 NETWORK_IMPLS = ("fastnn", "numpy", "torch", "sklearn", "gemm only")
 NETWORK_BASELINES = ("numpy", "torch", "sklearn")     # "vs" columns: baseline / fastnn
 GEMM_FLOOR = "gemm only"                              # "/gemm" column: fastnn / it
-ROW_KEYS = ("group", "name", "kind", "dtype", "n", "threads", "unit", "results", "noisy",
-            "unavailable", "notes", "accuracy")
-
-
-def row_key(row):
-    """What identifies a row across runs."""
-    return (row["group"], row["name"], row["kind"], row["dtype"], row["n"], row["threads"])
-
-
-def median(row, impl):
-    """Median seconds per call of `impl` in `row`, or None if not measured."""
-    result = row["results"].get(impl)
-    return None if result is None else result["median"]
-
-
-def speedup(row, baseline):
-    """baseline time / fastnn time (above 1: fastnn is faster), or None."""
-    fast, base = median(row, "fastnn"), median(row, baseline)
-    if fast is None or base is None or fast <= 0:
-        return None
-    return base / fast
 
 
 def _fmt_n(n):
@@ -88,6 +70,18 @@ def _table(header, rows):
         return "  ".join(str(c).ljust(w) if i < 3 else str(c).rjust(w)
                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
     return [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
+
+
+def missing_lines(run):
+    """One line naming the optional baselines the run could not time, if any.
+
+    Their columns are left out of every table, so this is said once here
+    rather than beside each row.
+    """
+    missing = run.get("missing") or {}
+    if not missing:
+        return []
+    return [f"Not timed: {'; '.join(missing.values())} (their columns are left out)"]
 
 
 def kernel_tables(run):

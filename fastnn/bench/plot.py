@@ -4,30 +4,15 @@ One panel per dtype with fastnn's speedup over NumPy for every function
 across sizes (log-log: sizes span decades), and one panel with the training
 epochs of every implementation side by side.
 """
-from fastnn._bench_kernels import FUNCTIONS
-from fastnn._bench_report import NETWORK_IMPLS, median, speedup
+from fastnn._cli import save_figure
+from fastnn._plotting import new_figure
+from fastnn.bench.baselines import labels_of
+from fastnn.bench.kernel_cases import FUNCTIONS
+from fastnn.bench.report import NETWORK_IMPLS
+from fastnn.bench.rows import median, speedup
 
 IMPL_COLORS = {"fastnn": "#d62728", "numpy": "#1f77b4", "torch": "#ff7f0e",
                "sklearn": "#2ca02c", "gemm only": "#7f7f7f"}
-
-
-def new_figure(width, height):
-    """A matplotlib Figure on the Agg canvas: no display, no pyplot global state.
-
-    Raises
-    ------
-    ImportError
-        If matplotlib is not installed, saying how to get it.
-    """
-    try:
-        from matplotlib.figure import Figure
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-    except ImportError:
-        raise ImportError("plotting needs matplotlib: pip install matplotlib "
-                          "(or the 'plot' extra of fastnn-cpu)") from None
-    figure = Figure(figsize=(width, height), dpi=110)
-    FigureCanvasAgg(figure)
-    return figure
 
 
 # Eleven colours that stay apart (tab10 plus black), one per function.
@@ -99,10 +84,6 @@ def _training_panel(ax, rows):
                 ax.barh(y, seconds * 1e3, height=height, color=IMPL_COLORS[impl],
                         label=None if impl in labelled else impl)
                 labelled.add(impl)
-            elif impl == "fastnn":
-                ax.text(0, y, "  fastnn: n/a in this build",
-                        va="center", fontsize=8, color=IMPL_COLORS["fastnn"],
-                        transform=ax.get_yaxis_transform())
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(labels, fontsize=9)
     ax.invert_yaxis()
@@ -124,7 +105,7 @@ def plot_run(run, path):
     Parameters
     ----------
     run : dict
-        As built by ``python -m fastnn bench`` (see fastnn._bench_report).
+        As built by ``python -m fastnn bench`` (see fastnn.bench.report).
     path : str
         Output file; the format follows its extension (PNG expected).
 
@@ -132,6 +113,10 @@ def plot_run(run, path):
     ------
     ImportError
         If matplotlib is not installed.
+    ValueError
+        If the run has no rows to plot.
+    fastnn._cli.CommandError
+        If the file cannot be written.
     """
     kernel_rows = [r for r in run["rows"] if r["group"] == "kernels"]
     dtypes = sorted({r["dtype"] for r in kernel_rows})
@@ -156,8 +141,14 @@ def plot_run(run, path):
         handles.append(Line2D([], [], color="gray", linestyle=":", label="2x"))
         figure.legend(handles=handles, loc="lower center", ncol=min(len(handles), 12),
                       fontsize=10, frameon=False)
-    cpu = run.get("header", {}).get("cpu", "")
-    figure.suptitle(f"fastnn vs NumPy, PyTorch, scikit-learn ({cpu}); above 1x: fastnn "
-                    "is faster", fontsize=13)
+    figure.suptitle(title(run), fontsize=13)
     figure.tight_layout(rect=(0, 0.04 if kernel_rows else 0, 1, 0.97))
-    figure.savefig(path)
+    save_figure(figure, path)
+
+
+def title(run):
+    """The figure's title: the baselines the run timed (and only those), the CPU."""
+    timed = labels_of(impl for r in run["rows"] for impl in r["results"])
+    cpu = run.get("header", {}).get("cpu", "")
+    return (f"fastnn vs {', '.join(timed) or 'nothing'} ({cpu}); above 1x: fastnn "
+            "is faster")

@@ -1,132 +1,23 @@
-"""Benchmark cases for the activation kernels: fastnn and its baselines.
+"""The baselines of the kernel cases: NumPy formulas and PyTorch's ops.
 
-Every case is one activation's forward pass or fused backward pass at one
-dtype and size, with a zero-argument callable per implementation:
-
-- ``fastnn``: the public function with ``out=``;
-- ``numpy``: the best pure-NumPy expression of the same formula, written with
-  ``out=`` ufuncs into preallocated scratch arrays (nothing is allocated per
-  call: a fresh float32 output costs about 1.5 ns/element in page faults,
-  more than the math);
-- ``copyto``: from COPY_REFERENCE_MIN elements on, ``np.copyto(out, x)``,
-  the memory-bandwidth floor of a pass that reads one array and writes one;
+- ``numpy``: the best pure-NumPy expression of each formula, written with
+  ``out=`` ufuncs into the case's preallocated scratch arrays (nothing is
+  allocated per call: a fresh float32 output costs about 1.5 ns/element in
+  page faults, more than the math);
 - ``torch``: PyTorch's CPU op (the one autograd uses for the backward) on
-  ``torch.from_numpy`` views of the same arrays, with ``out=``, when torch is
-  installed.
+  ``torch.from_numpy`` views of the same arrays, with ``out=``.
 
-All implementations of a case read the same input arrays and write the same
-output array, so they are measured on the same memory.  The pytest-benchmark
-suite in ``benchmarks/`` and ``python -m fastnn bench`` both build their
-cases here, so the baselines are written once.
+Each builder takes the case's :class:`fastnn.bench.kernel_cases.Arrays`
+(``a``) and returns a zero-argument callable writing ``a.out``.
 """
-from dataclasses import dataclass, field
 import math
-from typing import Callable, Dict
 
 import numpy as np
 
-import fastnn
-
-# Input range: wide enough to reach both branches and the saturated tails.
-X_RANGE = 5.0
-# Softmax is row-wise; rows of 10 are a classifier's output layer.
-SOFTMAX_ROW = 10
-# The activations benchmarked, in the order tables and plots show them.
-FUNCTIONS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus",
-             "silu", "gelu", "gelu_tanh", "softmax"]
-KINDS = ["forward", "backward"]
-# From this size on every case also times np.copyto(out, x), interleaved with
-# the others, as its bandwidth floor: the kernels are memory-bound there.
-COPY_REFERENCE_MIN = 1_000_000
 LEAKY_ALPHA = 0.01
 ELU_ALPHA = 1.0
-_GELU_C = math.sqrt(2.0 / math.pi)
-_GELU_K = 0.044715
-
-
-@dataclass
-class Case:
-    """One row of the kernel table: what is measured and how to call each side."""
-    function: str
-    kind: str           # "forward", "backward" or "copy" (the bandwidth reference)
-    dtype: str
-    n: int
-    impls: Dict[str, Callable[[], object]]
-    notes: Dict[str, str] = field(default_factory=dict)   # per implementation
-
-
-def _touched(shape, dtype):
-    """A zero-filled array whose pages are already mapped."""
-    a = np.empty(shape, dtype)
-    a.fill(0)
-    return a
-
-
-class Arrays:
-    """The preallocated arrays every implementation of one (dtype, n) shares.
-
-    Parameters
-    ----------
-    dtype : numpy dtype
-        float32 or float64.
-    n : int
-        Number of elements (rounded up to a multiple of SOFTMAX_ROW for the
-        softmax cases' 2-D views).
-    seed : int
-        Seed of the input data.
-    """
-
-    def __init__(self, dtype, n, seed=0):
-        rng = np.random.default_rng(seed)
-        self.dtype = np.dtype(dtype)
-        self.n = int(n)
-        self.x = rng.uniform(-X_RANGE, X_RANGE, self.n).astype(self.dtype)
-        self.grad = rng.standard_normal(self.n).astype(self.dtype)
-        # Written once here so that no timed call pays the first-touch page
-        # faults (np.zeros would map its pages lazily).
-        self.out, self.tmp, self.tmp2 = (_touched(self.n, self.dtype) for _ in range(3))
-        self.mask = _touched(self.n, bool)
-        self.rows = _touched((self.n // SOFTMAX_ROW, 1), self.dtype)
-        self._saved = {}
-
-    def saved(self, function):
-        """What `function`'s backward takes: forward output or input."""
-        activation = fastnn.get_activation(function)
-        if activation.saves == "input":
-            return self.x
-        if function not in self._saved:
-            x = self.x2d if function == "softmax" else self.x
-            self._saved[function] = activation.forward(x)
-        return self._saved[function]
-
-    def view2d(self, a):
-        """`a`'s first rows*SOFTMAX_ROW elements as (rows, SOFTMAX_ROW)."""
-        rows = self.n // SOFTMAX_ROW
-        return a[:rows * SOFTMAX_ROW].reshape(rows, SOFTMAX_ROW)
-
-    @property
-    def x2d(self):
-        return self.view2d(self.x)
-
-
-# --------------------------------------------------------------------------
-# fastnn
-# --------------------------------------------------------------------------
-
-def _fastnn_impl(function, kind, a):
-    act = fastnn.get_activation(function)
-    if function == "softmax":
-        x, g, out = a.x2d, a.view2d(a.grad), a.view2d(a.out)
-        y = a.saved("softmax")
-        if kind == "forward":
-            return lambda: fastnn.softmax(x, out=out)
-        return lambda: fastnn.softmax_backward(g, y, out=out)
-    x, g, out = a.x, a.grad, a.out
-    if kind == "forward":
-        fwd = act.forward
-        return lambda: fwd(x, out=out)
-    bwd, saved = act.backward, a.saved(function)
-    return lambda: bwd(g, saved, out=out)
+GELU_C = math.sqrt(2.0 / math.pi)
+GELU_K = 0.044715
 
 
 # --------------------------------------------------------------------------
@@ -141,7 +32,7 @@ def _np_sigmoid_into(x, out):
     np.reciprocal(out, out=out)
 
 
-def _np_forward(function, a):
+def numpy_forward(function, a):
     x, out, tmp = a.x, a.out, a.tmp
     if function == "identity":
         return lambda: np.copyto(out, x)
@@ -179,7 +70,7 @@ def _np_forward(function, a):
             np.multiply(out, x, out=out)
         return run
     if function == "gelu":
-        erf = _scipy_erf()
+        erf = scipy_erf()
         if erf is None:
             return None
 
@@ -193,8 +84,8 @@ def _np_forward(function, a):
     if function == "gelu_tanh":
         def run():      # 0.5 x (1 + tanh(c (x + k x^3)))
             np.multiply(x, x, out=out)
-            np.multiply(out, _GELU_C * _GELU_K, out=out)
-            np.add(out, _GELU_C, out=out)
+            np.multiply(out, GELU_C * GELU_K, out=out)
+            np.add(out, GELU_C, out=out)
             np.multiply(out, x, out=out)
             np.tanh(out, out=out)
             np.add(out, 1, out=out)
@@ -214,7 +105,7 @@ def _np_forward(function, a):
     raise ValueError(f"no NumPy forward for {function!r}")
 
 
-def _np_backward(function, a):
+def numpy_backward(function, a):
     x, g, out, tmp, mask = a.x, a.grad, a.out, a.tmp, a.mask
     saved = a.saved(function)
     if function == "identity":
@@ -266,7 +157,7 @@ def _np_backward(function, a):
             np.multiply(out, g, out=out)
         return run
     if function == "gelu":
-        erf = _scipy_erf()
+        erf = scipy_erf()
         if erf is None:
             return None
         tmp2 = a.tmp2
@@ -289,12 +180,12 @@ def _np_backward(function, a):
 
         def run():      # g (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 k x^2))
             np.multiply(x, x, out=tmp2)                          # x^2
-            np.multiply(tmp2, _GELU_C * _GELU_K, out=tmp)
-            np.add(tmp, _GELU_C, out=tmp)
+            np.multiply(tmp2, GELU_C * GELU_K, out=tmp)
+            np.add(tmp, GELU_C, out=tmp)
             np.multiply(tmp, x, out=tmp)
             np.tanh(tmp, out=tmp)                                # t
-            np.multiply(tmp2, 3 * _GELU_K * _GELU_C, out=tmp2)
-            np.add(tmp2, _GELU_C, out=tmp2)                      # c (1 + 3 k x^2)
+            np.multiply(tmp2, 3 * GELU_K * GELU_C, out=tmp2)
+            np.add(tmp2, GELU_C, out=tmp2)                      # c (1 + 3 k x^2)
             np.multiply(tmp, tmp, out=out)
             np.subtract(1, out, out=out)
             np.multiply(out, tmp2, out=out)
@@ -317,7 +208,7 @@ def _np_backward(function, a):
     raise ValueError(f"no NumPy backward for {function!r}")
 
 
-def _scipy_erf():
+def scipy_erf():
     """scipy.special.erf (a ufunc with out=): NumPy itself has no erf."""
     try:
         from scipy.special import erf
@@ -326,11 +217,12 @@ def _scipy_erf():
     return erf
 
 
+
 # --------------------------------------------------------------------------
 # PyTorch: the ops autograd runs, on views of the same arrays, with out=
 # --------------------------------------------------------------------------
 
-def _torch_impl(function, kind, a, torch):
+def torch_impl(function, kind, a, torch):
     t = torch.from_numpy
     x, g, out = t(a.x), t(a.grad), t(a.out)
     nn, aten = torch._C._nn, torch.ops.aten
@@ -374,67 +266,3 @@ def _torch_impl(function, kind, a, torch):
     }
     return table[function]
 
-
-def import_torch():
-    """torch if installed, else None (an optional baseline)."""
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
-
-
-# --------------------------------------------------------------------------
-# Cases
-# --------------------------------------------------------------------------
-
-def kernel_case(function, kind, arrays, torch=None):
-    """The Case for one activation pass on preallocated `arrays`.
-
-    Parameters
-    ----------
-    function : str
-        A name from FUNCTIONS.
-    kind : {"forward", "backward"}
-    arrays : Arrays
-        Shared inputs, output and scratch of the case's dtype and size.
-    torch : module or None
-        PyTorch, to add its baseline.
-
-    Returns
-    -------
-    Case
-    """
-    if function not in FUNCTIONS or kind not in KINDS:
-        raise ValueError(f"unknown kernel case {function!r} {kind!r}")
-    impls = {"fastnn": _fastnn_impl(function, kind, arrays)}
-    notes = {}
-    numpy_impl = (_np_forward if kind == "forward" else _np_backward)(function, arrays)
-    if numpy_impl is not None:
-        impls["numpy"] = numpy_impl
-        if function == "gelu":
-            notes["numpy"] = "erf from scipy.special (NumPy has none)"
-    if torch is not None:
-        impls["torch"] = _torch_impl(function, kind, arrays, torch)
-    if arrays.n >= COPY_REFERENCE_MIN:
-        x, out = arrays.x, arrays.out
-        impls["copyto"] = lambda: np.copyto(out, x)
-    return Case(function, kind, arrays.dtype.name, arrays.n, impls, notes)
-
-
-def copy_case(arrays):
-    """np.copyto(out, x): the memory-bandwidth floor for one read + one write."""
-    x, out = arrays.x, arrays.out
-    return Case("copyto", "copy", arrays.dtype.name, arrays.n,
-                {"numpy": lambda: np.copyto(out, x)})
-
-
-def numpy_reference(function, kind, arrays):
-    """What the NumPy baseline computes, for checking it against fastnn."""
-    impl = (_np_forward if kind == "forward" else _np_backward)(function, arrays)
-    if impl is None:
-        return None
-    with np.errstate(all="ignore"):
-        impl()
-    out = arrays.view2d(arrays.out) if function == "softmax" else arrays.out
-    return out.copy()

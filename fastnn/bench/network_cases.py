@@ -1,4 +1,4 @@
-"""Benchmark cases for the network group: training epochs and the dense layer.
+"""The ``network`` group: training epochs and the dense layer.
 
 Rows (time per call; a call is one training epoch or one dense
 forward + backward):
@@ -18,19 +18,19 @@ its optimizer state from epoch to epoch (fastnn gets one ``fastnn.Adam``
 object per network, passed to every ``partial_fit``).
 
 The pytest-benchmark suite (benchmarks/bench_network.py) times these same
-cases.  fastnn's side uses the API of the network issue (``fastnn.Network``,
-``fastnn.Adam``, ``fastnn.dense_forward``/``dense_backward``,
-``fastnn.datasets``).  Where this build does not have it, the row says so and
-shows only the baselines: no figure is ever made up.
+cases.  The baselines' trainers are in :mod:`fastnn.bench.mlp_baselines`.
 """
 from dataclasses import dataclass, field
-import inspect
+from functools import partial
 from typing import Callable, Dict
 
 import numpy as np
+from scipy.linalg.blas import get_blas_funcs
 
 import fastnn
-from fastnn._bench_mlp import NumpyMLP, SklearnMLP, TorchMLP
+from fastnn.bench.mlp_baselines import NumpyMLP, SklearnMLP, TorchMLP
+from fastnn.bench.rows import Planned, make_row
+from fastnn.bench.timing import measure
 
 LEARNING_RATE = 1e-3
 DIGITS_SIZES, DIGITS_BATCH = [64, 64, 10], 32
@@ -47,34 +47,14 @@ class NetCase:
     n: int                                   # samples per epoch, or batch rows
     unit: str                                # "epoch" or "call"
     impls: Dict[str, Callable[[], object]]
-    unavailable: Dict[str, str] = field(default_factory=dict)   # impl -> why not
     notes: Dict[str, str] = field(default_factory=dict)         # impl -> caveat
     accuracy: Dict[str, Callable[[], float]] = field(default_factory=dict)
 
 
 def load_digits_data():
-    """(X, y, source) of the digits, or (None, None, why not).
-
-    X is scaled to [0, 1] (pixels / 16), as one feeds a network.
-    """
-    datasets = getattr(fastnn, "datasets", None)
-    if datasets is None:
-        try:
-            import fastnn.datasets as datasets
-        except ImportError:
-            datasets = None
-    if datasets is not None and hasattr(datasets, "load_digits"):
-        X, y = datasets.load_digits()
-        source = "fastnn.datasets"
-    else:
-        try:
-            from sklearn.datasets import load_digits
-        except ImportError:
-            return None, None, ("no digits data: fastnn.datasets is not in this build "
-                                "and scikit-learn is not installed")
-        X, y = load_digits(return_X_y=True)
-        source = "sklearn.datasets (fastnn.datasets not in this build)"
-    return np.asarray(X, np.float64) / 16.0, np.asarray(y, np.int64), source
+    """(X, y) of the bundled 8x8 digits, X scaled to [0, 1] (pixels / 16)."""
+    X, y = fastnn.datasets.load_digits()
+    return np.asarray(X, np.float64) / 16.0, np.asarray(y, np.int64)
 
 
 def split(X, y, test_fraction=0.25, seed=0):
@@ -96,7 +76,7 @@ def synthetic_data(n_samples, n_features, n_classes, dtype, seed=0):
 class FastnnTrainer:
     """fastnn.Network trained one epoch per call, its optimizer kept across calls.
 
-    Like the baselines of :mod:`fastnn._bench_mlp`: ``epoch()`` and
+    Like the baselines of :mod:`fastnn.bench.mlp_baselines`: ``epoch()`` and
     ``accuracy(X, y)``.  One optimizer object is made here and passed to
     every ``partial_fit``, so moments and step count carry over (a name such
     as "adam" would start a fresh Adam every epoch).
@@ -128,14 +108,6 @@ class FastnnTrainer:
         return float(self.net.score(X, y))
 
 
-def _fastnn_trainer(sizes, X, y, batch_size):
-    """(FastnnTrainer, None), or (None, why not) when this build lacks the API."""
-    missing = [name for name in ("Network", "Adam") if not hasattr(fastnn, name)]
-    if missing:
-        return None, f"fastnn.{'/'.join(missing)} not available in this build"
-    return FastnnTrainer(sizes, X, y, batch_size), None
-
-
 class GemmOnlyEpoch:
     """The matrix products of one training epoch and nothing else.
 
@@ -161,7 +133,6 @@ class GemmOnlyEpoch:
 
     def __init__(self, sizes, X, batch_size, gemm=None, seed=0):
         if gemm is None:
-            from scipy.linalg.blas import get_blas_funcs
             gemm = get_blas_funcs("gemm", dtype=X.dtype)
         self.gemm, self.X, self.batch_size = gemm, X, batch_size
         rng = np.random.default_rng(seed)
@@ -194,13 +165,6 @@ class GemmOnlyEpoch:
             self._batch(self.X[start:start + self.batch_size])
 
 
-def _gemm_only_epoch(sizes, X, batch_size):
-    try:
-        return GemmOnlyEpoch(sizes, X, batch_size)
-    except ImportError:
-        return None
-
-
 def _baseline_trainers(sizes, X, y, batch_size, torch, sklearn_mlp):
     trainers = {"numpy": NumpyMLP(sizes, X, y, batch_size, LEARNING_RATE)}
     if torch is not None:
@@ -222,7 +186,7 @@ def training_case(name, sizes, X, y, batch_size, torch, sklearn_mlp, test=None,
         Training data (X of the benchmark dtype, y class indices).
     batch_size : int
     torch, sklearn_mlp : module/class or None
-        The optional baselines.
+        The optional baselines: PyTorch, sklearn's MLPClassifier.
     test : tuple (X_test, y_test), optional
         When given, each side's accuracy on it can be read after timing.
     gemm_only : bool
@@ -231,45 +195,26 @@ def training_case(name, sizes, X, y, batch_size, torch, sklearn_mlp, test=None,
         per GEMM would dwarf the product.
     """
     case = NetCase(name, X.dtype.name, len(X), "epoch", {})
-    trainers = {}
-    fast, why = _fastnn_trainer(sizes, X, y, batch_size)
-    if fast is None:
-        case.unavailable["fastnn"] = why
-    else:
-        trainers["fastnn"] = fast
+    trainers = {"fastnn": FastnnTrainer(sizes, X, y, batch_size)}
     trainers.update(_baseline_trainers(sizes, X, y, batch_size, torch, sklearn_mlp))
     for key, trainer in trainers.items():
         case.impls[key] = trainer.epoch
         if test is not None:
             case.accuracy[key] = (lambda t: lambda: t.accuracy(*test))(trainer)
     if gemm_only:
-        floor = _gemm_only_epoch(sizes, X, batch_size)
-        if floor is None:
-            case.unavailable["gemm only"] = "scipy not installed"
-        else:
-            case.impls["gemm only"] = floor.epoch
-            n_layers = len(sizes) - 1       # forward, grad_W per layer; grad_A but layer 0
-            case.notes["gemm only"] = (f"the epoch's {3 * n_layers - 1} GEMMs per batch alone "
-                                       "(scipy.linalg.blas, preallocated outputs)")
-    if torch is None:
-        case.unavailable["torch"] = "PyTorch not installed"
-    if sklearn_mlp is None:
-        case.unavailable["sklearn"] = "scikit-learn not installed"
+        case.impls["gemm only"] = GemmOnlyEpoch(sizes, X, batch_size).epoch
+        n_layers = len(sizes) - 1           # forward, grad_W per layer; grad_A but layer 0
+        case.notes["gemm only"] = (f"the epoch's {3 * n_layers - 1} GEMMs per batch alone "
+                                   "(scipy.linalg.blas, preallocated outputs)")
     return case
 
 
 def digits_case(dtype, torch, sklearn_mlp):
-    """The digits 64-64-10 epoch, or a NetCase with only the reason it cannot run."""
-    X, y, source = load_digits_data()
-    if X is None:
-        return NetCase("digits epoch", np.dtype(dtype).name, 0, "epoch", {},
-                       {"all": source})
+    """The digits 64-64-10 epoch, with each side's test accuracy."""
+    X, y = load_digits_data()
     X_train, y_train, X_test, y_test = split(X.astype(dtype), y)
-    case = training_case("digits epoch", DIGITS_SIZES, X_train, y_train, DIGITS_BATCH,
+    return training_case("digits epoch", DIGITS_SIZES, X_train, y_train, DIGITS_BATCH,
                          torch, sklearn_mlp, test=(X_test, y_test))
-    if "fastnn.datasets" != source:
-        case.unavailable["data"] = f"digits from {source}"
-    return case
 
 
 def mnist_like_data(dtype, n_samples):
@@ -329,10 +274,6 @@ def _blas_dense(d):
     their Fortran-order views (no copies), straight into the preallocated
     output (overwrite_c).
     """
-    try:
-        from scipy.linalg.blas import get_blas_funcs
-    except ImportError:
-        return None
     gemm = get_blas_funcs("gemm", dtype=d.X.dtype)
     ZT, gWT, gXT = d.Z.T, d.grad_W.T, d.grad_X.T
 
@@ -344,61 +285,62 @@ def _blas_dense(d):
 
 
 def _fastnn_dense(d):
-    """fastnn.dense_forward + dense_backward: (run, note) or (None, why not).
-
-    ``saved`` is what dense_forward hands back beside A (a tuple return, or
-    ``return_saved=True`` if it takes that keyword); if it returns A alone, A
-    itself is passed as ``saved``: the work timed is the same, and the note
-    says so.
-    """
-    forward = getattr(fastnn, "dense_forward", None)
-    backward = getattr(fastnn, "dense_backward", None)
-    if forward is None or backward is None:
-        return None, "fastnn.dense_forward/dense_backward are not available in this build"
-    if "return_saved" in inspect.signature(forward).parameters:
-        def fwd():
-            return forward(d.X, d.W, d.b, activation="relu", out=d.A, return_saved=True)
-    else:
-        def fwd():
-            return forward(d.X, d.W, d.b, activation="relu", out=d.A)
-    note = None
-    if not isinstance(fwd(), tuple):
-        plain = fwd
-        note = "dense_forward returns A only; A is passed to dense_backward as saved"
-
-        def fwd():
-            a = plain()
-            return a, a
-
+    """fastnn.dense_forward + dense_backward, what a training step calls."""
     def run():
-        _, saved = fwd()
-        backward(d.grad_A, d.X, d.W, saved, activation="relu", need_grad_X=True)
-    return run, note
+        _, saved = fastnn.dense_forward(d.X, d.W, d.b, activation="relu", out=d.A,
+                                        return_saved=True)
+        fastnn.dense_backward(d.grad_A, d.X, d.W, saved, activation="relu",
+                              need_grad_X=True)
+    return run
 
 
 def dense_case(dtype):
     """The 784 -> 128 ReLU dense forward + backward at batch 256."""
     d = DenseArrays(dtype)
     case = NetCase("dense fwd+bwd 784->128", d.X.dtype.name, DENSE_BATCH, "call", {})
-    run, why = _fastnn_dense(d)
-    if run is None:
-        case.unavailable["fastnn"] = why
-    else:
-        case.impls["fastnn"] = run
-        if why:
-            case.notes["fastnn"] = why
+    case.impls["fastnn"] = _fastnn_dense(d)
     case.impls["numpy"] = _numpy_dense(d)
-    blas = _blas_dense(d)
-    if blas is not None:
-        case.impls["gemm only"] = blas
-        case.notes["gemm only"] = "its 3 GEMMs alone (scipy.linalg.blas)"
+    case.impls["gemm only"] = _blas_dense(d)
+    case.notes["gemm only"] = "its 3 GEMMs alone (scipy.linalg.blas)"
     return case
 
 
-def import_sklearn_mlp():
-    """sklearn.neural_network.MLPClassifier if installed, else None."""
-    try:
-        from sklearn.neural_network import MLPClassifier
-    except ImportError:
-        return None
-    return MLPClassifier
+# --------------------------------------------------------------------------
+# The group's rows for the report
+# --------------------------------------------------------------------------
+
+# Row name -> (kind, builder of its NetCase from dtype, quick and the baselines).
+ROWS = {
+    "digits": ("train", lambda dtype, quick, torch, mlp: digits_case(dtype, torch, mlp)),
+    "mnist-like": ("train", lambda dtype, quick, torch, mlp: mnist_like_case(
+        dtype, MNIST_SAMPLES_QUICK if quick else MNIST_SAMPLES, torch, mlp)),
+    "dense": ("layer", lambda dtype, quick, torch, mlp: dense_case(dtype)),
+}
+
+
+def plan(options):
+    """The network rows of one thread count, in run order.
+
+    Parameters
+    ----------
+    options : argparse.Namespace
+        ``dtypes`` of ``python -m fastnn bench``.
+
+    Returns
+    -------
+    list of fastnn.bench.rows.Planned
+        digits, mnist-like and dense, per dtype.
+    """
+    return [Planned(f"{dtype} {name}", partial(_row, name, dtype))
+            for dtype in options.dtypes for name in ROWS]
+
+
+def _row(name, dtype, context):
+    kind, build = ROWS[name]
+    sklearn = context.baselines.get("sklearn")
+    case = build(dtype, context.quick, context.baselines.get("torch"),
+                 None if sklearn is None else sklearn.MLPClassifier)
+    stats = measure(case.impls, context.budget)
+    accuracy = {impl: fn() for impl, fn in case.accuracy.items()}
+    return make_row("network", case.name, kind, case.dtype, case.n, context.threads,
+                    case.unit, stats, notes=case.notes, accuracy=accuracy)
