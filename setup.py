@@ -1,54 +1,36 @@
-"""Build of fastnn's compiled extension.
+"""Build of fastnn's compiled extensions.
 
-Flags: -O3 and OpenMP, no debug info (-g0), and never -march=native or
--ffast-math: the wheel must run on any x86-64 CPU (SIMD paths are chosen at
-run time by target_clones, see fastnn/src/fnn_dispatch.h) and -ffast-math
-would switch on flush-to-zero for the whole Python process.  A compiler
-without OpenMP still builds; the kernels then run on one thread.
+BuildExt gives every extension fastnn's flags (-O3, OpenMP, -g0; never
+-march=native or -ffast-math) followed by the user's CPPFLAGS, CFLAGS and
+LDFLAGS, which therefore win.  Without OpenMP the build still succeeds, with a
+loud warning (FASTNN_REQUIRE_OPENMP=1 makes it an error).  The rules, and why,
+are in tools/_buildflags.py.
 """
 import os
 import sys
-import tempfile
 
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-
-def _compiles_with(compiler, flag):
-    """True if a trivial OpenMP program compiles and links with `flag`."""
-    with tempfile.TemporaryDirectory() as tmp:
-        src = os.path.join(tmp, "omp_check.c")
-        with open(src, "w") as f:
-            f.write("#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n")
-        try:
-            objs = compiler.compile([src], output_dir=tmp, extra_postargs=[flag])
-            compiler.link_executable(objs, os.path.join(tmp, "omp_check"),
-                                     extra_postargs=[flag])
-        except Exception:
-            return False
-    return True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools"))
+import _buildflags  # noqa: E402  (found through the line above)
 
 
 class BuildExt(build_ext):
+    """build_ext that gives every extension fastnn's flags, then the user's."""
+
     def build_extensions(self):
-        if self.compiler.compiler_type == "msvc":
-            base, omp = ["/O2"], "/openmp"
+        try:
+            have_omp, why_not = _buildflags.configure_extensions(
+                self.compiler, self.extensions, os.environ)
+        except _buildflags.OpenMPUnavailable as exc:
+            sys.exit(f"fastnn: error: {exc}")
+        if have_omp:
+            print("fastnn: OpenMP enabled", file=sys.stderr)
         else:
-            # -fno-trapping-math lets GCC if-convert the kernels' selects into SIMD
-            # blends; it changes no result and, unlike -ffast-math, no FPU mode.
-            base = ["-O3", "-g0", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math"]
-            omp = "-fopenmp"
-        have_omp = os.environ.get("FASTNN_NO_OPENMP") != "1" and _compiles_with(self.compiler, omp)
-        flags = base + ([omp] if have_omp else [])
-        for ext in self.extensions:
-            ext.extra_compile_args = flags
-            ext.extra_link_args = [omp] if have_omp and self.compiler.compiler_type != "msvc" else []
-            # Recorded in the binary for fastnn.show_config(): what was really used.
-            ext.define_macros.append(("FNN_BUILD_FLAGS", '"' + " ".join(flags) + '"'))
-        print(f"fastnn: OpenMP {'enabled' if have_omp else 'not available: single-threaded kernels'}",
-              file=sys.stderr)
+            print(_buildflags.fallback_warning(why_not), file=sys.stderr)
         super().build_extensions()
 
 

@@ -27,7 +27,8 @@ import zipfile
 
 PACKAGE = "fastnn"
 # Files every sdist needs besides the package itself.
-SDIST_TOP_LEVEL = ("setup.py", "pyproject.toml", "MANIFEST.in", "README.md", "CHANGELOG.md")
+SDIST_TOP_LEVEL = ("setup.py", "pyproject.toml", "MANIFEST.in", "README.md", "CHANGELOG.md",
+                   "tools/_buildflags.py")   # setup.py imports it
 # What must never be inside a wheel.
 WHEEL_FORBIDDEN_SUFFIXES = (".c", ".h", ".cpp", ".pyx", ".pxd", ".pxi", ".o")
 WHEEL_FORBIDDEN_DIRS = ("tests/", "build/", f"{PACKAGE}/src/")
