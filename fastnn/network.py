@@ -7,9 +7,11 @@ epoch in compiled code without the GIL (:class:`fastnn._kernels.Trainer`,
 which owns every mini-batch buffer); Python runs once per epoch for the
 shuffle, the progress bar, validation and early stopping.
 """
+import copy
 import json
 import math
 import time
+import weakref
 
 import numpy as np
 
@@ -20,7 +22,7 @@ from fastnn._validation import as_real_array, check_seed
 from fastnn._version import __version__
 from fastnn.activations import get_activation
 from fastnn.losses import get_loss
-from fastnn.optimizers import get_optimizer
+from fastnn.optimizers import Optimizer, get_optimizer
 
 __all__ = ["Network", "History"]
 
@@ -157,6 +159,14 @@ class Network:
 
     Notes
     -----
+    ``pickle``, :func:`copy.deepcopy` and :func:`copy.copy` (the same
+    independent copy as deepcopy) keep the configuration, the parameters,
+    the optimizer's state and the shuffle generator's state, so training a
+    copy continues bitwise as the original would.  Unpickling checks what
+    it reads as :meth:`load` does, but pickle itself executes code from
+    the bytes before any check: only unpickle data you trust.  :meth:`save`
+    and :meth:`load` are the format that never executes code.
+
     Training releases the GIL but a network is not thread-safe: train or
     change one network from one thread at a time.  The training loop's own
     passes run on one thread; only the BLAS products use BLAS's threads
@@ -831,6 +841,86 @@ class Network:
             raise ValueError(f"{where} has an invalid config: {exc!r}") from None
         net.set_params([(arrays[f"W{i}"], arrays[f"b{i}"]) for i in range(len(net._acts))])
         return net
+
+    # ------------------------------------------------------------ pickle, copy
+
+    def __getstate__(self):
+        """What pickle and :func:`copy.deepcopy` store: the configuration
+        (as :meth:`get_config`), copies of the parameters, the training
+        counters, the shuffle generator's state and the optimizer (with its
+        moments and step count).  The compiled trainer, which holds raw
+        pointers into this network's buffers, is not part of it: the copy
+        builds its own at its next fit."""
+        return {"format": _FORMAT, "config": self.get_config(),
+                "params": [(W.copy(), b.copy()) for W, b in self._views(self._flat)],
+                "epochs_trained": self.epochs_trained, "history_": self.history_,
+                "shuffle_rng": self._shuffle_rng.bit_generator.state,
+                "optimizer": self.optimizer}
+
+    def __setstate__(self, state):
+        """Rebuild a network from :meth:`__getstate__`'s dict, with the
+        checks of :meth:`load` (config as the constructor checks it, array
+        shapes and dtype against it, finite values); ValueError if any
+        fails."""
+        where = "pickled Network state"
+        if not isinstance(state, dict) or state.get("format") != _FORMAT:
+            raise ValueError(f"{where} is not a {_FORMAT} state")
+        config = state.get("config")
+        params = state.get("params")
+        if not isinstance(config, dict) or not isinstance(params, list):
+            raise ValueError(f"{where} needs a config dict and a params list")
+        arrays = {}
+        for i, pair in enumerate(params):
+            if not isinstance(pair, tuple) or len(pair) != 2:
+                raise ValueError(f"{where}: params[{i}] is not a (W, b) pair")
+            for key, arr in zip((f"W{i}", f"b{i}"), pair):
+                if not isinstance(arr, np.ndarray):
+                    raise ValueError(f"{where}: {key} is not an array")
+                arrays[key] = arr
+        _check_stored_arrays(arrays, config, where)
+        try:
+            self._configure(config["layer_sizes"], config["activations"], loss=config["loss"],
+                            dtype=config["dtype"], seed=config.get("seed"),
+                            init=config["init"], l2=config["l2"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{where} has an invalid config: {exc!r}") from None
+        if len(params) != len(self._acts):
+            raise ValueError(f"{where} has {len(params)} layers of parameters, the config "
+                             f"{len(self._acts)}")
+        self.set_params(params)
+        epochs = state.get("epochs_trained")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"{where}: epochs_trained must be a non-negative integer")
+        self.epochs_trained = int(epochs)
+        history = state.get("history_")
+        if history is not None and not isinstance(history, History):
+            raise ValueError(f"{where}: history_ must be a History or None")
+        self.history_ = history
+        try:
+            self._shuffle_rng.bit_generator.state = state.get("shuffle_rng")
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ValueError(f"{where}: invalid shuffle generator state: {exc!r}") from None
+        self._restore_optimizer(state.get("optimizer"), where)
+
+    def _restore_optimizer(self, opt, where):
+        """Bind an unpickled optimizer to this network, its state checked
+        against the parameter count and dtype."""
+        if opt is None:
+            return
+        if not isinstance(opt, Optimizer):
+            raise ValueError(f"{where}: optimizer must be an Optimizer or None")
+        if opt._state is not None and opt._key != (self.n_params, self.dtype):
+            raise ValueError(f"{where}: the optimizer's state is for {opt._key[0]} "
+                             f"{opt._key[1]} parameters, the network has {self.n_params} "
+                             f"{self.dtype}")
+        opt._owner = weakref.ref(self)
+        self.optimizer = opt
+
+    def __copy__(self):
+        """A shallow copy would share the parameter buffer (training the copy
+        would change the original) and the optimizer (bound to one network),
+        so copy.copy makes the same independent copy as copy.deepcopy."""
+        return copy.deepcopy(self)
 
     def __repr__(self):
         return (f"Network({self.layer_sizes}, activations={self.activations}, "

@@ -114,6 +114,63 @@ class Optimizer:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
         return f"{type(self).__name__}({args})"
 
+    # The owner is a weak reference and does not pickle: a network restores
+    # it on its own unpickled copy (Network.__setstate__), so an optimizer
+    # that travels with its network comes back bound to that copy.  One
+    # pickled alone comes back unbound, its state dropped at its first bind.
+    def __getstate__(self):
+        bound = None
+        if self._state is not None:
+            n_params, dtype = self._key
+            bound = {"n_params": int(n_params), "dtype": np.dtype(dtype).name,
+                     "buffers": tuple(self._state)}
+        return {"config": self.get_config(), "step": self.step, "bound": bound}
+
+    def __setstate__(self, state):
+        if not isinstance(state, dict) or not isinstance(state.get("config"), dict):
+            raise ValueError(f"invalid pickled {type(self).__name__} state")
+        config = dict(state["config"])
+        if config.pop("name", None) != self.name:
+            raise ValueError(f"pickled optimizer state is not a {type(self).__name__}")
+        # The constructor's checks apply to unpickled hyperparameters too.
+        type(self).__init__(self, **config)
+        step = state.get("step")
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+            raise ValueError(f"pickled optimizer step must be a non-negative integer, "
+                             f"got {step!r}")
+        if state.get("bound") is not None:
+            self._state, self._key = self._checked_state(state["bound"])
+        self.step = int(step)
+
+    def _checked_state(self, bound):
+        """(buffers, key) of unpickled state: each buffer None exactly where
+        this optimizer's _buffers makes none, else a finite (n_params,)
+        array of the recorded dtype."""
+        try:
+            n_params, dtype, buffers = bound["n_params"], bound["dtype"], bound["buffers"]
+            dtype = np.dtype(dtype)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"invalid pickled optimizer state: {exc!r}") from None
+        if (isinstance(n_params, bool) or not isinstance(n_params, (int, np.integer))
+                or n_params < 0 or dtype not in (np.float32, np.float64)
+                or not isinstance(buffers, tuple) or len(buffers) != 2):
+            raise ValueError("invalid pickled optimizer state")
+        expected = self._buffers(0, dtype)
+        checked = []
+        for buf, want in zip(buffers, expected):
+            if (buf is None) != (want is None):
+                raise ValueError("pickled optimizer state does not fit its hyperparameters")
+            if buf is not None:
+                if (not isinstance(buf, np.ndarray) or buf.shape != (n_params,)
+                        or buf.dtype.newbyteorder("=") != dtype):
+                    raise ValueError(f"pickled optimizer state buffers must be ({n_params},) "
+                                     f"{dtype} arrays")
+                if not np.all(np.isfinite(buf)):
+                    raise ValueError("pickled optimizer state holds NaN or inf")
+                buf = np.require(buf, dtype, ["C", "A", "W"])
+            checked.append(buf)
+        return tuple(checked), (int(n_params), dtype)
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (Nesterov) momentum.
