@@ -10,7 +10,7 @@ and ``W`` may be C- or F-contiguous: BLAS reads either without a copy.
 import numpy as np
 
 from fastnn import _kernels
-from fastnn._validation import as_real_array
+from fastnn._validation import as_aligned_native, as_real_array
 from fastnn.activations import get_activation
 
 __all__ = ["dense_forward", "dense_backward"]
@@ -24,19 +24,10 @@ def _kernel_of(activation):
     return act.kernel_id, act.param, act.saves == "output"
 
 
-def _behaved(arr):
-    """arr aligned and in native byte order (a copy only if it is not): the
-    BLAS and C loops read machine words at their natural addresses."""
-    if not arr.dtype.isnative:
-        arr = arr.astype(arr.dtype.newbyteorder("="))
-    # order "A" in the copy keeps an F-contiguous array F-contiguous.
-    return np.require(arr, requirements="A")
-
-
 def _as_float_matrix(x, name, dtype=None):
     """x as a 2-D, aligned, native-byte-order float32/float64 ndarray, kept
     C- or F-contiguous when it is."""
-    arr = _behaved(as_real_array(x, name))
+    arr = as_aligned_native(as_real_array(x, name))
     if dtype is not None and arr.dtype != dtype:
         raise TypeError(f"{name} must have dtype {np.dtype(dtype)} (as X), got {arr.dtype}")
     if arr.dtype not in (np.float32, np.float64):
@@ -139,10 +130,7 @@ def dense_forward(X, W, b, activation="relu", out=None, return_saved=False):
 
 
 def _as_bias(b, dtype):
-    try:
-        arr = _behaved(np.asarray(b))
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"b must be array-like of real numbers: {exc}") from None
+    arr = as_aligned_native(as_real_array(b, "b"))
     if arr.dtype != dtype:
         raise TypeError(f"b must have dtype {np.dtype(dtype)} (as X), got {arr.dtype}")
     if arr.ndim != 1:

@@ -16,6 +16,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from fastnn._validation import check_choice
+
 __all__ = ["Loss", "LOSSES", "get_loss", "mse", "binary_cross_entropy", "cross_entropy"]
 
 
@@ -136,11 +138,7 @@ def get_loss(name, output_activation=None):
     TypeError
         If ``name`` is not a string.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"loss must be a string, got {type(name).__name__}")
-    if name not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; known: {', '.join(sorted(LOSSES))}")
-    loss = LOSSES[name]
+    loss = LOSSES[check_choice(name, "loss", LOSSES)]
     if (output_activation is not None and loss.output_activation is not None
             and output_activation != loss.output_activation):
         raise ValueError(f"loss {name!r} needs a {loss.output_activation!r} output layer, "

@@ -15,32 +15,22 @@ object.  Training another network with it raises ValueError (sharing Adam's
 moments between two networks would silently mix their updates) until the
 first network is garbage-collected; give each network its own optimizer.
 """
-import math
 import weakref
 
 import numpy as np
 
 from fastnn import _kernels
+from fastnn._validation import check_choice, check_int, check_real
 
 __all__ = ["Optimizer", "SGD", "Adam", "get_optimizer", "OPTIMIZERS"]
 
 
 def _positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be positive and finite, got {value}")
-    return value
+    return check_real(value, name, 0, low_open=True)
 
 
 def _fraction(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must lie in [0, 1), got {value}")
-    return value
+    return check_real(value, name, 0, 1, high_open=True)
 
 
 class Optimizer:
@@ -134,10 +124,10 @@ class Optimizer:
             raise ValueError(f"pickled optimizer state is not a {type(self).__name__}")
         # The constructor's checks apply to unpickled hyperparameters too.
         type(self).__init__(self, **config)
-        step = state.get("step")
-        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
-            raise ValueError(f"pickled optimizer step must be a non-negative integer, "
-                             f"got {step!r}")
+        try:
+            step = check_int(state.get("step"), "pickled optimizer step", 0)
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
         if state.get("bound") is not None:
             self._state, self._key = self._checked_state(state["bound"])
         self.step = int(step)
@@ -194,6 +184,8 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
         super().__init__(learning_rate)
         self.momentum = _fraction(momentum, "momentum")
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise TypeError(f"nesterov must be a bool, got {type(nesterov).__name__}")
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0")
@@ -277,8 +269,7 @@ def get_optimizer(optimizer, learning_rate=None, **kwargs):
     if not isinstance(optimizer, str):
         raise TypeError(f"optimizer must be a name or an Optimizer, got "
                         f"{type(optimizer).__name__}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; known: {', '.join(OPTIMIZERS)}")
+    check_choice(optimizer, "optimizer", OPTIMIZERS)
     if learning_rate is not None:
         kwargs["learning_rate"] = learning_rate
     return OPTIMIZERS[optimizer](**kwargs)
