@@ -8,6 +8,8 @@
 from importlib import resources
 import math
 
+from typing import Any, Optional
+
 import numpy as np
 
 from fastnn._validation import check_int, check_real, check_seed
@@ -15,7 +17,7 @@ from fastnn._validation import check_int, check_real, check_seed
 __all__ = ["load_digits", "make_spirals", "train_test_split"]
 
 
-def load_digits():
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
     """The 8x8 handwritten digits (UCI "Optical Recognition of Handwritten
     Digits", Alpaydin & Kaynak, CC BY 4.0).
 
@@ -37,7 +39,9 @@ def load_digits():
             return data["X"].astype(np.float64), data["y"].astype(np.int64)
 
 
-def make_spirals(n_samples=200, n_classes=2, noise=0.1, turns=1.0, seed=None):
+def make_spirals(n_samples: int = 200, n_classes: int = 2, noise: float = 0.1,
+                 turns: float = 1.0, seed: Optional[int] = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Points on interleaved spiral arms, one arm per class.
 
     Parameters
@@ -88,7 +92,7 @@ def make_spirals(n_samples=200, n_classes=2, noise=0.1, turns=1.0, seed=None):
     return X, y.astype(np.int64)
 
 
-def _take(data, rows):
+def _take(data: Any, rows: np.ndarray) -> Any:
     """Rows of data by position: ``.iloc`` for pandas objects (whose ``[]``
     selects by label), else NumPy indexing."""
     if hasattr(data, "iloc"):
@@ -96,7 +100,7 @@ def _take(data, rows):
     return np.asarray(data)[rows]
 
 
-def _strata(stratify, y):
+def _strata(stratify: Any, y: Any) -> Optional[np.ndarray]:
     """The labels to stratify by, or None for a plain shuffled split."""
     if isinstance(stratify, str) and stratify == "auto":
         labels = np.asarray(y)
@@ -110,7 +114,8 @@ def _strata(stratify, y):
     return labels
 
 
-def train_test_split(X, y, test_size=0.25, seed=0, stratify="auto"):
+def train_test_split(X: Any, y: Any, test_size: float = 0.25, seed: Optional[int] = 0,
+                     stratify: Any = "auto") -> tuple[Any, Any, Any, Any]:
     """Shuffled split into train and test parts, stratified by class on request.
 
     Parameters
@@ -144,7 +149,9 @@ def train_test_split(X, y, test_size=0.25, seed=0, stratify="auto"):
 
     Examples
     --------
-    >>> import numpy as np
+    >>> from typing import Any, Optional
+
+import numpy as np
     >>> X, y = np.arange(20).reshape(10, 2), np.linspace(0, 1, 10)
     >>> [len(part) for part in train_test_split(X, y, test_size=0.25)]
     [7, 3, 7, 3]

@@ -150,3 +150,14 @@ def test_one_contract_for_argument_errors(call, error):
     X, y = np.ones((10, 3)), np.arange(10) % 2
     with pytest.raises(error):
         call(net, X, y)
+
+
+@pytest.mark.parametrize("module", ["fastnn.network._network", "fastnn.network._model",
+                                    "fastnn.network._prediction", "fastnn.network._training",
+                                    "fastnn.network._persistence", "fastnn.network._history",
+                                    "fastnn.datasets", "fastnn._validation"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0

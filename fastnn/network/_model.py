@@ -121,7 +121,7 @@ def _init_names(init: Any, acts: list[Activation]) -> list[str]:
 
 def _dtype(dtype: Any) -> np.dtype:
     try:
-        checked = np.dtype(dtype)
+        checked: np.dtype[Any] = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
     if checked not in (np.float32, np.float64):

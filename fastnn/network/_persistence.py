@@ -29,7 +29,7 @@ FORMAT = "fastnn.Network/1"
 def _write_npz(path: Union[str, "os.PathLike[str]"], arrays: Mapping[str, np.ndarray]) -> None:
     """Write arrays to an uncompressed .npz file at path (as given)."""
     with open(path, "wb") as f:
-        np.savez(f, **arrays)
+        np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds loosely
 
 
 def _check_stored_arrays(arrays: Mapping[str, Any], config: Any, where: str) -> None:
@@ -140,7 +140,7 @@ class _PersistenceMixin(_Model):
             which.
         """
         where = repr(str(path))
-        arrays = read_npz(path)
+        arrays = read_npz(path)  # type: ignore[no-untyped-call]  # fastnn/_npz.py is untyped
         if "config" not in arrays or arrays["config"].dtype.kind != "U":
             raise ValueError(f"{where} is not a fastnn model: no config entry")
         try:
@@ -195,8 +195,9 @@ class _PersistenceMixin(_Model):
         if history is not None and not isinstance(history, History):
             raise ValueError(f"{where}: history_ must be a History or None")
         self.history_ = history
+        rng_state: Any = state.get("shuffle_rng")
         try:
-            self._shuffle_rng.bit_generator.state = state.get("shuffle_rng")
+            self._shuffle_rng.bit_generator.state = rng_state
         except (TypeError, ValueError, KeyError) as exc:
             raise ValueError(f"{where}: invalid shuffle generator state: {exc!r}") from None
         self._restore_optimizer(state.get("optimizer"), where)

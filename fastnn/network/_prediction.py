@@ -33,7 +33,7 @@ class _PredictionMixin(_Model):
         --------
         >>> import numpy as np, fastnn
         >>> net = fastnn.Network([2, 3], "softmax", seed=0)
-        >>> net.predict_proba(np.zeros((1, 2))).sum()
+        >>> float(net.predict_proba(np.zeros((1, 2))).sum())
         1.0
         """
         self._task.check_probabilities()

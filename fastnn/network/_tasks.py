@@ -167,12 +167,12 @@ class MulticlassClassification(_Classification):
         return " or (n_samples,)"
 
     def predict(self, A: np.ndarray) -> np.ndarray:
-        return A.argmax(axis=1)
+        return np.asarray(A.argmax(axis=1))
 
     def _correct(self, A: np.ndarray, targets: Targets) -> np.ndarray:
         labels, Y = targets
         truth = labels if labels is not None else Y.argmax(axis=1)  # type: ignore[union-attr]
-        return A.argmax(axis=1) == truth
+        return np.asarray(A.argmax(axis=1) == truth)
 
 
 class BinaryClassification(_Classification):
@@ -192,7 +192,7 @@ class BinaryClassification(_Classification):
     def _correct(self, A: np.ndarray, targets: Targets) -> np.ndarray:
         Y = targets[1]
         assert Y is not None
-        return np.all((A > 0.5) == (Y > 0.5), axis=1)
+        return np.asarray(np.all((A > 0.5) == (Y > 0.5), axis=1))
 
 
 _TASKS: dict[str, type[Task]] = {"mse": Regression, "cross_entropy": MulticlassClassification,

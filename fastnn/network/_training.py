@@ -47,7 +47,7 @@ class _FitRun:
             # Where each epoch saves the weights and optimizer state it
             # starts from, to fall back to if the epoch fails.
             self.weights = np.empty_like(net._flat)
-            self.state = [None if s is None else np.empty_like(s) for s in opt._state]
+            self.state = [None if s is None else np.empty_like(s) for s in self._live()]
         except BaseException:
             # The call leaves nothing behind: no trainer, and the optimizer
             # as it was (state allocated by this bind dropped).
@@ -57,23 +57,27 @@ class _FitRun:
                 opt._key = key
             raise
 
+    def _live(self) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+        """The optimizer's state buffers (bound by now)."""
+        return self.opt._state if self.opt._state is not None else (None, None)
+
     def _save(self) -> None:
         np.copyto(self.weights, self.net._flat)
-        for saved, buf in zip(self.state, self.opt._state):
-            if buf is not None:
+        for saved, buf in zip(self.state, self._live()):
+            if saved is not None and buf is not None:
                 np.copyto(saved, buf)
         self.step = self.opt.step
 
     def _restore(self) -> None:
         self.net._flat[...] = self.weights
-        for saved, buf in zip(self.state, self.opt._state):
-            if buf is not None:
+        for saved, buf in zip(self.state, self._live()):
+            if saved is not None and buf is not None:
                 buf[...] = saved
         self.opt.step = self.step
 
     def _finite(self) -> bool:
         return all_finite(self.net._flat) and all(
-            all_finite(buf) for buf in self.opt._state if buf is not None)
+            all_finite(buf) for buf in self._live() if buf is not None)
 
     def epoch(self, data: Data, perm: np.ndarray, number: int) -> tuple[dict[str, float], float]:
         """One compiled epoch from verified-finite parameters; on a failure
