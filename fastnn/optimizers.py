@@ -148,12 +148,12 @@ class Optimizer:
         this optimizer's _buffers makes none, else a finite (n_params,)
         array of the recorded dtype."""
         try:
-            n_params, dtype, buffers = bound["n_params"], bound["dtype"], bound["buffers"]
-            dtype = np.dtype(dtype)
-        except (KeyError, TypeError) as exc:
+            n_params = check_int(bound["n_params"], "n_params", 0)
+            dtype = np.dtype(bound["dtype"])
+            buffers = bound["buffers"]
+        except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"invalid pickled optimizer state: {exc!r}") from None
-        if (isinstance(n_params, bool) or not isinstance(n_params, (int, np.integer))
-                or n_params < 0 or dtype not in (np.float32, np.float64)
+        if (dtype not in (np.float32, np.float64)
                 or not isinstance(buffers, tuple) or len(buffers) != 2):
             raise ValueError("invalid pickled optimizer state")
         expected = self._buffers(0, dtype)

@@ -152,9 +152,9 @@ def test_one_contract_for_argument_errors(call, error):
         call(net, X, y)
 
 
-@pytest.mark.parametrize("module", ["fastnn.network._network", "fastnn.network._model",
+@pytest.mark.parametrize("module", ["fastnn.network", "fastnn.network._model",
                                     "fastnn.network._prediction", "fastnn.network._training",
-                                    "fastnn.network._persistence", "fastnn.network._history",
+                                    "fastnn.network._persistence",
                                     "fastnn.datasets", "fastnn._validation"])
 def test_docstring_examples_run(module):
     import doctest

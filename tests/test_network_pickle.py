@@ -164,3 +164,8 @@ def test_optimizer_state_must_fit_the_network():
     state["optimizer"] = copy.deepcopy(other.optimizer)
     with pytest.raises(ValueError, match="optimizer's state"):
         fastnn.Network.__new__(fastnn.Network).__setstate__(state)
+
+
+def test_pickles_name_the_public_module():
+    data = pickle.dumps(fastnn.Network([2, 2], "softmax", seed=0))
+    assert b"fastnn.network" in data and b"_network" not in data

@@ -11,13 +11,17 @@ from typing import Any, Optional
 import numpy as np
 
 from fastnn._progress import Progress
-from fastnn._validation import all_finite, check_int, check_real
+from fastnn._validation import all_finite, check_int, check_params, check_real
 from fastnn.network._history import History
 from fastnn.network._prediction import _PredictionMixin
 from fastnn.network._tasks import Targets
 from fastnn.optimizers import Optimizer, get_optimizer
 
 __all__: list[str] = []
+
+# fit's counting arguments: each an integer of at least 1.
+_FIT_COUNTS = {name: (lambda value, name: check_int(value, name, 1))
+               for name in ("epochs", "batch_size", "patience")}
 
 # (X, labels, Y) of checked data.
 Data = tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]
@@ -232,9 +236,9 @@ class _TrainingMixin(_PredictionMixin):
         >>> net.fit(X, y, epochs=3, batch_size=16).epoch
         [1, 2, 3]
         """
-        epochs = check_int(epochs, "epochs", 1)
-        batch_size = check_int(batch_size, "batch_size", 1)
-        patience = check_int(patience, "patience", 1)
+        counts = check_params(dict(epochs=epochs, batch_size=batch_size, patience=patience),
+                              _FIT_COUNTS)
+        epochs, batch_size, patience = counts["epochs"], counts["batch_size"], counts["patience"]
         opt_kwargs = {k: v for k, v in (("momentum", momentum), ("nesterov", nesterov))
                       if v is not None}
         opt = get_optimizer(optimizer, learning_rate, **opt_kwargs)
