@@ -23,6 +23,7 @@ import stat
 import struct
 import zipfile
 import zlib
+from typing import Any, Callable, Mapping, Union
 
 import numpy as np
 
@@ -40,7 +41,7 @@ _CONFIG_MEMBER = "config"
 _MAX_CONFIG_BYTES = 1 << 20
 
 
-def check_path(path, name="path"):
+def check_path(path: Any, name: str = "path") -> str:
     """``path`` as a ``str`` file-system path.
 
     Parameters
@@ -69,7 +70,8 @@ def check_path(path, name="path"):
 
 # ---------------------------------------------------------------- writing
 
-def write_npz_atomic(path, arrays):
+def write_npz_atomic(path: Union[str, bytes, "os.PathLike[str]"],
+                     arrays: Mapping[str, np.ndarray]) -> None:
     """Write ``arrays`` as an uncompressed .npz at ``path``, atomically.
 
     Parameters
@@ -93,7 +95,7 @@ def write_npz_atomic(path, arrays):
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy types **kwds loosely
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -106,7 +108,7 @@ def write_npz_atomic(path, arrays):
     _fsync_directory(directory)
 
 
-def _fsync_directory(directory):
+def _fsync_directory(directory: str) -> None:
     """Make the rename itself durable (best effort: not every file system
     lets a directory be opened)."""
     try:
@@ -123,7 +125,7 @@ def _fsync_directory(directory):
 
 # ---------------------------------------------------------------- reading
 
-def _open_regular(path):
+def _open_regular(path: str) -> io.BufferedReader:
     """A binary file object for ``path`` if it is a regular file.
 
     O_NONBLOCK keeps a FIFO from blocking the open; fstat on the opened
@@ -146,7 +148,7 @@ def _open_regular(path):
         raise
 
 
-def _read_header(raw, what):
+def _read_header(raw: bytes, what: str) -> tuple[tuple[int, ...], bool, np.dtype, int]:
     """(shape, fortran_order, dtype, header length) of .npy bytes."""
     buf = io.BytesIO(raw)
     version = np.lib.format.read_magic(buf)
@@ -176,7 +178,7 @@ class ModelArchive:
         If the file is missing, not a regular file, or not a zip archive.
     """
 
-    def __init__(self, path):
+    def __init__(self, path: Union[str, bytes, "os.PathLike[str]"]) -> None:
         self.path = check_path(path)
         self._file = _open_regular(self.path)
         try:
@@ -185,31 +187,32 @@ class ModelArchive:
             self._file.close()
             raise self._error(exc) from None
 
-    def __enter__(self):
+    def __enter__(self) -> "ModelArchive":
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def close(self):
+    def close(self) -> None:
         """Close the archive and its file."""
         self._zip.close()
         self._file.close()
 
-    def _error(self, exc):
+    def _error(self, exc: BaseException) -> ValueError:
         return ValueError(f"cannot read model file {self.path!r} (truncated, corrupted or "
                           f"not an .npz file): {type(exc).__name__}: {exc}")
 
-    def has(self, name):
+    def has(self, name: str) -> bool:
         """Whether the archive has an array ``name``."""
         return name + ".npy" in self._zip.NameToInfo
 
-    def _member(self, name):
+    def _member(self, name: str) -> zipfile.ZipInfo:
         if not self.has(name):
             raise ValueError(f"{self.path!r} misses array {name}")
         return self._zip.NameToInfo[name + ".npy"]
 
-    def _read(self, name, check):
+    def _read(self, name: str,
+              check: Callable[[tuple[int, ...], np.dtype], int]) -> np.ndarray:
         """Read member ``name``: ``check(shape, dtype, info)`` sees its header
         and returns the most data bytes it may hold, before any data is
         inflated."""
@@ -242,10 +245,10 @@ class ModelArchive:
         if len(data) != declared:
             raise self._error(EOFError(f"{name}.npy ends after {len(data)} of "
                                        f"{declared} data bytes"))
-        order = "F" if fortran else "C"
-        return np.frombuffer(data, dtype).reshape(shape, order=order)
+        flat = np.frombuffer(data, dtype)
+        return flat.reshape(shape, order="F") if fortran else flat.reshape(shape)
 
-    def read_config(self):
+    def read_config(self) -> dict[str, Any]:
         """The JSON object stored as the string array ``config``.
 
         Returns
@@ -260,7 +263,7 @@ class ModelArchive:
         if not self.has(_CONFIG_MEMBER):
             raise ValueError(f"{self.path!r} is not a fastnn model: no config entry")
 
-        def check(shape, dtype):
+        def check(shape: tuple[int, ...], dtype: np.dtype) -> int:
             if dtype.kind != "U" or shape != ():
                 raise ValueError(f"{self.path!r} is not a fastnn model: its config is "
                                  f"{dtype}{shape}, not a string")
@@ -275,7 +278,7 @@ class ModelArchive:
             raise ValueError(f"{self.path!r} has an unreadable config: not a JSON object")
         return config
 
-    def read_array(self, name, shape, dtype):
+    def read_array(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         """Array ``name``, which must have exactly ``shape`` and ``dtype``'s
         kind and size in any byte order, as a native-order, writeable copy.
 
@@ -287,10 +290,11 @@ class ModelArchive:
         dtype = np.dtype(dtype)
         shape = tuple(shape)
 
-        def check(found_shape, found_dtype):
+        def check(found_shape: tuple[int, ...], found_dtype: np.dtype) -> int:
             if found_shape != shape or found_dtype.newbyteorder("=") != dtype:
                 raise ValueError(f"{self.path!r}: {name} is {found_dtype.newbyteorder('=')}"
                                  f"{found_shape}, the config needs {dtype}{shape}")
-            return math.prod(shape) * dtype.itemsize
+            return int(math.prod(shape)) * int(dtype.itemsize)
 
-        return self._read(name, check).astype(dtype.newbyteorder("="), order="C")
+        native: np.ndarray = self._read(name, check).astype(dtype.newbyteorder("="), order="C")
+        return native

@@ -1,12 +1,13 @@
 """The per-epoch progress display of Network.fit."""
+from typing import Any
 
 
 class Progress:
     """tqdm bar over epochs when verbose and tqdm is installed; else a line
     per epoch when verbose; else nothing."""
 
-    def __init__(self, epochs, verbose):
-        self.bar = None
+    def __init__(self, epochs: int, verbose: bool) -> None:
+        self.bar: Any = None
         self.verbose = verbose
         self.epochs = epochs
         if verbose:
@@ -16,7 +17,7 @@ class Progress:
                 return
             self.bar = tqdm(total=epochs, unit="epoch", leave=True)
 
-    def update(self, epoch, metrics, seconds):
+    def update(self, epoch: int, metrics: dict[str, float], seconds: float) -> None:
         if not self.verbose:
             return
         short = {"loss": "loss", "accuracy": "acc", "val_loss": "val_loss",
@@ -31,6 +32,6 @@ class Progress:
             print(f"epoch {epoch}: " + ", ".join(f"{k} {v}" for k, v in shown.items()),
                   flush=True)
 
-    def close(self):
+    def close(self) -> None:
         if self.bar is not None:
             self.bar.close()

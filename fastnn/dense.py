@@ -7,16 +7,18 @@ product while it is in cache, and the backward pass computes
 ``dZ = grad_A * f'(.)`` and the column sums ``grad_b`` in one pass too.  ``X``
 and ``W`` may be C- or F-contiguous: BLAS reads either without a copy.
 """
+from typing import Any, Optional, Union
+
 import numpy as np
 
 from fastnn import _kernels
-from fastnn._validation import as_real_array
+from fastnn._validation import as_aligned_native, as_real_array
 from fastnn.activations import get_activation
 
 __all__ = ["dense_forward", "dense_backward"]
 
 
-def _kernel_of(activation):
+def _kernel_of(activation: str) -> tuple[int, float, bool]:
     """(kernel id, parameter, saves output?) of an activation name."""
     act = get_activation(activation)
     if act.kernel_id is None:                       # softmax
@@ -24,19 +26,10 @@ def _kernel_of(activation):
     return act.kernel_id, act.param, act.saves == "output"
 
 
-def _behaved(arr):
-    """arr aligned and in native byte order (a copy only if it is not): the
-    BLAS and C loops read machine words at their natural addresses."""
-    if not arr.dtype.isnative:
-        arr = arr.astype(arr.dtype.newbyteorder("="))
-    # order "A" in the copy keeps an F-contiguous array F-contiguous.
-    return np.require(arr, requirements="A")
-
-
-def _as_float_matrix(x, name, dtype=None):
+def _as_float_matrix(x: Any, name: str, dtype: Any = None) -> np.ndarray:
     """x as a 2-D, aligned, native-byte-order float32/float64 ndarray, kept
     C- or F-contiguous when it is."""
-    arr = _behaved(as_real_array(x, name))
+    arr = as_aligned_native(as_real_array(x, name))
     if dtype is not None and arr.dtype != dtype:
         raise TypeError(f"{name} must have dtype {np.dtype(dtype)} (as X), got {arr.dtype}")
     if arr.dtype not in (np.float32, np.float64):
@@ -48,7 +41,7 @@ def _as_float_matrix(x, name, dtype=None):
     return arr
 
 
-def _check_out(out, shape, dtype, name):
+def _check_out(out: Any, shape: tuple[int, int], dtype: np.dtype[Any], name: str) -> None:
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     if out.dtype.newbyteorder("=") != dtype:
@@ -59,7 +52,9 @@ def _check_out(out, shape, dtype, name):
         raise ValueError(f"{name} must be C-contiguous and writeable")
 
 
-def dense_forward(X, W, b, activation="relu", out=None, return_saved=False):
+def dense_forward(X: Any, W: Any, b: Any, activation: str = "relu",
+                  out: Optional[np.ndarray] = None, return_saved: bool = False
+                  ) -> Union[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Forward pass of a dense layer: ``A = f(X @ W + b)``.
 
     Parameters
@@ -138,11 +133,8 @@ def dense_forward(X, W, b, activation="relu", out=None, return_saved=False):
     return out
 
 
-def _as_bias(b, dtype):
-    try:
-        arr = _behaved(np.asarray(b))
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"b must be array-like of real numbers: {exc}") from None
+def _as_bias(b: Any, dtype: np.dtype[Any]) -> np.ndarray:
+    arr = as_aligned_native(as_real_array(b, "b"))
     if arr.dtype != dtype:
         raise TypeError(f"b must have dtype {np.dtype(dtype)} (as X), got {arr.dtype}")
     if arr.ndim != 1:
@@ -150,7 +142,9 @@ def _as_bias(b, dtype):
     return np.ascontiguousarray(arr)
 
 
-def dense_backward(grad_A, X, W, saved, activation="relu", need_grad_X=True):
+def dense_backward(grad_A: Any, X: Any, W: Any, saved: Any, activation: str = "relu",
+                   need_grad_X: bool = True
+                   ) -> tuple[Optional[np.ndarray], np.ndarray, np.ndarray]:
     """Backward pass of a dense layer.
 
     Computes ``dZ = grad_A * f'(.)`` (for softmax, its Jacobian-vector

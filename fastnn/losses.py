@@ -12,14 +12,16 @@ compiled code (fastnn/_dense.pxi).
   / probability rows (``torch.nn.CrossEntropyLoss``).
 """
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
+
+from fastnn._validation import check_choice
 
 __all__ = ["Loss", "LOSSES", "get_loss", "mse", "binary_cross_entropy", "cross_entropy"]
 
 
-def mse(output, target):
+def mse(output: Any, target: Any) -> float:
     """Mean squared error over all elements.
 
     Parameters
@@ -36,7 +38,7 @@ def mse(output, target):
     return float(np.mean(diff * diff))
 
 
-def binary_cross_entropy(logits, target):
+def binary_cross_entropy(logits: Any, target: Any) -> float:
     """Binary cross-entropy of a sigmoid output, from its pre-activation.
 
     Parameters
@@ -57,7 +59,7 @@ def binary_cross_entropy(logits, target):
     return float(np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))))
 
 
-def cross_entropy(logits, target):
+def cross_entropy(logits: Any, target: Any) -> float:
     """Cross-entropy of a softmax output, from its pre-activation.
 
     Parameters
@@ -99,13 +101,13 @@ class Loss:
         Whether accuracy is a meaningful metric.
     """
     name: str
-    function: Callable
+    function: Callable[[Any, Any], float]
     from_logits: bool
     output_activation: Optional[str]
     classification: bool
 
 
-LOSSES = {
+LOSSES: dict[str, Loss] = {
     "mse": Loss("mse", mse, False, None, False),
     "binary_cross_entropy": Loss("binary_cross_entropy", binary_cross_entropy, True,
                                  "sigmoid", True),
@@ -113,7 +115,7 @@ LOSSES = {
 }
 
 
-def get_loss(name, output_activation=None):
+def get_loss(name: str, output_activation: Optional[str] = None) -> Loss:
     """Look up a loss by name, checking that it fits the output activation.
 
     Parameters
@@ -136,11 +138,7 @@ def get_loss(name, output_activation=None):
     TypeError
         If ``name`` is not a string.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"loss must be a string, got {type(name).__name__}")
-    if name not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; known: {', '.join(sorted(LOSSES))}")
-    loss = LOSSES[name]
+    loss = LOSSES[check_choice(name, "loss", LOSSES)]
     if (output_activation is not None and loss.output_activation is not None
             and output_activation != loss.output_activation):
         raise ValueError(f"loss {name!r} needs a {loss.output_activation!r} output layer, "

@@ -98,3 +98,20 @@ def test_softmax_is_a_distribution_and_shift_invariant(x):
     np.testing.assert_allclose(y.sum(axis=-1, dtype=np.float64), 1, atol=(n + 2) * np.finfo(x.dtype).eps)
     ly = fastnn.log_softmax(x, axis=-1)
     assert (ly <= 0).all()
+
+
+@given(st.floats(0.0, 1.0), st.sampled_from(["leaky_relu", "elu"]),
+       st.sampled_from(["float32", "float64"]))
+def test_activation_parameters_round_trip_through_a_network(alpha, name, dtype):
+    """Whatever alpha a hidden layer gets, the network's forward pass uses it
+    (against a float64 NumPy reference) and its config brings it back."""
+    net = fastnn.Network([3, 4, 2], [(name, {"alpha": alpha}), "identity"], dtype=dtype,
+                         seed=0)
+    X = np.linspace(-2, 2, 15).reshape(5, 3)
+    (W0, b0), (W1, b1) = (tuple(p.astype(np.float64) for p in layer) for layer in net.params)
+    h = X @ W0 + b0
+    h = np.where(h >= 0, h, alpha * h if name == "leaky_relu" else alpha * np.expm1(h))
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(net.forward(X), h @ W1 + b1, rtol=tol, atol=tol)
+    again = fastnn.Network(**{k: v for k, v in net.get_config().items()})
+    assert again._acts[0].param == net._acts[0].param

@@ -52,3 +52,33 @@ def test_stub_signatures_match_runtime():
         assert name in functions, name
         for overload in functions[name]:
             assert overload == runtime, (name, overload, runtime)
+
+
+# The Python-level API typed inline (the network package, optimizers,
+# losses, dense layer, data sets, argument checks): mypy --strict passes
+# on it, and stubtest finds its annotations consistent with the runtime.
+TYPED_MODULES = ["fastnn.network", "fastnn.optimizers", "fastnn.losses", "fastnn.dense",
+                 "fastnn.datasets", "fastnn._validation"]
+
+
+def _run_mypy(*args):
+    import subprocess
+    import sys
+    pytest.importorskip("mypy")
+    return subprocess.run([sys.executable, "-m", *args], cwd=PACKAGE.parent,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.timeout(600)
+def test_mypy_strict_passes_on_the_typed_modules():
+    files = [str(Path(*m.split(".")).with_suffix(".py")) if m != "fastnn.network"
+             else "fastnn/network" for m in TYPED_MODULES]
+    result = _run_mypy("mypy", "--strict", "--follow-imports=silent", "--no-incremental",
+                       *files, "fastnn/__init__.pyi")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.timeout(600)
+def test_stubtest_finds_the_typed_modules_consistent():
+    result = _run_mypy("mypy.stubtest", *TYPED_MODULES)
+    assert result.returncode == 0, result.stdout + result.stderr
