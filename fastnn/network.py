@@ -16,7 +16,7 @@ import weakref
 import numpy as np
 
 from fastnn import _kernels
-from fastnn._npz import read_npz
+from fastnn._npz import ModelArchive, check_path, write_npz_atomic
 from fastnn._progress import Progress
 from fastnn._validation import as_real_array, check_seed
 from fastnn._version import __version__
@@ -96,22 +96,21 @@ def _all_finite(arr):
     return bool(np.all(np.isfinite(arr)))
 
 
-def _check_stored_arrays(arrays, config, where):
-    """Check the config's layer sizes and dtype against the stored arrays'
-    shapes before anything is allocated for them."""
+def _stored_arrays(config, where):
+    """{name: (shape, dtype)} of the arrays a stored config needs, checked
+    before anything is read or allocated for them."""
     try:
         sizes = _layer_sizes(config["layer_sizes"])
         dtype = np.dtype(config["dtype"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{where} has an invalid config: {exc!r}") from None
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"{where} has an invalid config: dtype {dtype}")
+    expected = {}
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        for key, shape in ((f"W{i}", (n_in, n_out)), (f"b{i}", (n_out,))):
-            if key not in arrays:
-                raise ValueError(f"{where} misses array {key}")
-            arr = arrays[key]
-            if arr.shape != shape or arr.dtype != dtype:
-                raise ValueError(f"{where}: {key} is {arr.dtype}{arr.shape}, the config "
-                                 f"needs {dtype}{shape}")
+        expected[f"W{i}"] = ((n_in, n_out), dtype)
+        expected[f"b{i}"] = ((n_out,), dtype)
+    return expected
 
 
 def _behaved(arr, dtype):
@@ -780,31 +779,46 @@ class Network:
                 "seed": int(self.seed) if isinstance(self.seed, (int, np.integer)) else None}
 
     def save(self, path):
-        """Save configuration and parameters to one ``.npz`` file.
+        """Save configuration and parameters to one ``.npz`` file, atomically.
 
         The file holds the arrays ``W0, b0, W1, ...`` and a JSON ``config``
-        string; no pickled objects, so :meth:`load` never executes code.
+        string; no pickled objects, so :meth:`load` never executes code.  The
+        data goes to a temporary file in the same directory, is flushed to
+        disk, and only then replaces ``path``: a failed save (full disk, no
+        permission) leaves the previous file at ``path`` as it was.
 
         Parameters
         ----------
-        path : str or os.PathLike
+        path : str, bytes or os.PathLike
             Target file, written as given (no extension is added).
+
+        Raises
+        ------
+        TypeError
+            If path is not a file path (an open file descriptor included).
+        OSError
+            If the file cannot be written.
         """
         config = dict(self.get_config(), format=_FORMAT, fastnn_version=__version__)
         arrays = {"config": np.array(json.dumps(config))}
         for i, (W, b) in enumerate(self._views(self._flat)):
             arrays[f"W{i}"] = W
             arrays[f"b{i}"] = b
-        with open(path, "wb") as f:
-            np.savez(f, **arrays)
+        write_npz_atomic(path, arrays)
 
     @classmethod
     def load(cls, path):
         """Load a network written by :meth:`save`.
 
+        The file is read as untrusted: only a regular file is opened, the
+        config is read first, and then only the arrays it names, each
+        checked against the shape and dtype the config implies before its
+        data is inflated; no read inflates more than that.  Arrays in either
+        byte order are accepted and converted.
+
         Parameters
         ----------
-        path : str or os.PathLike
+        path : str, bytes or os.PathLike
 
         Returns
         -------
@@ -813,24 +827,22 @@ class Network:
 
         Raises
         ------
+        TypeError
+            If path is not a file path.
         ValueError
-            If the file is missing, unreadable, truncated, not a fastnn model,
-            or its arrays do not match its configuration; the message says
-            which.
+            If the file is missing, not a regular file, unreadable,
+            truncated, not a fastnn model, or its arrays do not match its
+            configuration; the message says which.
         """
-        where = repr(str(path))
-        arrays = read_npz(path)
-        if "config" not in arrays or arrays["config"].dtype.kind != "U":
-            raise ValueError(f"{where} is not a fastnn model: no config entry")
-        try:
-            config = json.loads(str(arrays["config"]))
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{where} has an unreadable config: {exc}") from None
-        if not isinstance(config, dict) or config.get("format") != _FORMAT:
-            raise ValueError(f"{where} is not a {_FORMAT} file")
-        # The arrays are in memory already: checking the config's sizes
-        # against them first bounds what the network allocates by the file.
-        _check_stored_arrays(arrays, config, where)
+        path = check_path(path)
+        where = repr(path)
+        with ModelArchive(path) as archive:
+            config = archive.read_config()
+            if config.get("format") != _FORMAT:
+                raise ValueError(f"{where} is not a {_FORMAT} file")
+            expected = _stored_arrays(config, where)
+            arrays = {name: archive.read_array(name, shape, dtype)
+                      for name, (shape, dtype) in expected.items()}
         net = cls.__new__(cls)
         try:
             # No random initialisation: the stored weights replace it.
