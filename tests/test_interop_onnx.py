@@ -350,3 +350,17 @@ def test_build_network_sets_alpha_and_checks_it():
     with pytest.raises(ValueError, match="takes no option"):
         build_network([2, 3], [("relu", {"alpha": 0.1})], None, np.float32,
                       [(np.ones((2, 3), np.float32), np.zeros(3, np.float32))])
+
+
+def test_interop_stub_matches_runtime():
+    import ast
+    import inspect
+    from pathlib import Path
+    tree = ast.parse((Path(interop.__file__).parent / "__init__.pyi").read_text())
+    stub_all = next(n for n in tree.body if isinstance(n, ast.Assign)
+                    and n.targets[0].id == "__all__")
+    assert sorted(e.value for e in stub_all.value.elts) == sorted(interop.__all__)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            runtime = list(inspect.signature(getattr(interop, node.name)).parameters)
+            assert [a.arg for a in node.args.args] == runtime, node.name

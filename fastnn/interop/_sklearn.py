@@ -57,7 +57,7 @@ def from_sklearn(mlp, return_classes=False):
     >>> mlp = MLPClassifier(hidden_layer_sizes=(8,), max_iter=300, random_state=0)
     >>> mlp = mlp.fit([[0, 0], [0, 1], [1, 0], [1, 1]], ["no", "yes", "yes", "no"])
     >>> net, classes = fastnn.interop.from_sklearn(mlp, return_classes=True)
-    >>> net.layer_sizes, list(classes)
+    >>> net.layer_sizes, classes.tolist()
     ([2, 8, 1], ['no', 'yes'])
     """
     nn = require("sklearn.neural_network", "sklearn")
