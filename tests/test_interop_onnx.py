@@ -364,3 +364,41 @@ def test_interop_stub_matches_runtime():
         if isinstance(node, ast.FunctionDef):
             runtime = list(inspect.signature(getattr(interop, node.name)).parameters)
             assert [a.arg for a in node.args.args] == runtime, node.name
+
+
+@pytest.mark.parametrize("cap", [6.0, 50.0])
+def test_from_onnx_refuses_a_clipped_relu(cap):
+    """Equal to relu on most of the line is not relu: the probe reaches 1e4."""
+    model = _model([helper.make_node("Gemm", ["x", "W", "b"], ["z"], name="g0"),
+                    helper.make_node("Relu", ["z"], ["r"], name="r"),
+                    helper.make_node("Min", ["r", "cap"], ["y"], name="cap_it")],
+                   {"W": W32, "b": B32, "cap": np.float32(cap)})
+    with pytest.raises(ValueError, match="none of fastnn's activations"):
+        interop.from_onnx(model)
+
+
+def test_from_onnx_of_hand_spelled_activations():
+    """Other spellings of the same functions: x * sigmoid(x) with the
+    operands swapped, leaky relu as Max(x, alpha x)."""
+    silu = _model([helper.make_node("Gemm", ["x", "W", "b"], ["z"]),
+                   helper.make_node("Sigmoid", ["z"], ["s"]),
+                   helper.make_node("Mul", ["s", "z"], ["y"])], {"W": W32, "b": B32})
+    assert interop.from_onnx(silu).activations == ["silu"]
+    leaky = _model([helper.make_node("Gemm", ["x", "W", "b"], ["z"]),
+                    helper.make_node("Mul", ["z", "a"], ["az"]),
+                    helper.make_node("Max", ["z", "az"], ["y"])],
+                   {"W": W32, "b": B32, "a": np.float32(0.2)})
+    net = interop.from_onnx(leaky)
+    assert net.activations == ["leaky_relu"] and net._acts[0].param == 0.2
+
+
+def test_from_onnx_refuses_a_non_matrix_input():
+    graph = helper.make_graph(
+        [helper.make_node("Flatten", ["x"], ["f"], axis=1),
+         helper.make_node("Gemm", ["f", "W", "b"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TP.FLOAT, ["N", 1, 3])],
+        [helper.make_tensor_value_info("y", TP.FLOAT, ["N", 2])],
+        initializer=[numpy_helper.from_array(W32, "W"), numpy_helper.from_array(B32, "b")])
+    with pytest.raises(ValueError, match="must be 2-D"):
+        interop.from_onnx(helper.make_model(graph))
+

@@ -109,3 +109,13 @@ def test_refusals():
     mlp.coefs_[0][0, 0] = np.inf
     with pytest.raises(ValueError, match="NaN or inf"):
         interop.from_sklearn(mlp)
+
+
+def test_poisson_regressor_output_refused():
+    X, _ = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlp = neural_network.MLPRegressor(loss="poisson", hidden_layer_sizes=(3,), max_iter=5,
+                              random_state=0).fit(X, np.abs(X[:, 0]))
+    with pytest.raises(ValueError, match="output activation 'exp'"):
+        interop.from_sklearn(mlp)

@@ -288,8 +288,9 @@ def to_onnx(net, path=None, opset=None, classes=None, input_name="X", output_nam
     Examples
     --------
     >>> import fastnn, onnxruntime
+    >>> from fastnn import interop
     >>> net = fastnn.Network([4, 8, 3], ["relu", "softmax"], seed=0)
-    >>> model = fastnn.interop.to_onnx(net, classes=["a", "b", "c"])
+    >>> model = interop.to_onnx(net, classes=["a", "b", "c"])
     >>> sess = onnxruntime.InferenceSession(model.SerializeToString())
     >>> [o.name for o in sess.get_outputs()]
     ['probabilities', 'label']

@@ -21,7 +21,8 @@ from fastnn.interop._onnx_export import LOSS_KEY, NETWORK_OUTPUT_KEY
 
 _LINEAR_OPS = ("Gemm", "MatMul")
 # Probe points: both signs, the kinks at 0 and the tails.
-_PROBE = np.concatenate([np.linspace(-10.0, 10.0, 201), [-1e-3, -1e-6, 1e-6, 1e-3]])
+_PROBE = np.concatenate([np.linspace(-10.0, 10.0, 201), [-1e-3, -1e-6, 1e-6, 1e-3],
+                         [-1e4, -1e3, -100.0, -30.0, 30.0, 100.0, 1e3, 1e4]])
 
 
 def _attr(node, name, default):
@@ -373,8 +374,9 @@ def from_onnx(model, loss=None):
     Examples
     --------
     >>> import fastnn
+    >>> from fastnn import interop
     >>> net = fastnn.Network([4, 8, 3], ["tanh", "softmax"], seed=0)
-    >>> fastnn.interop.from_onnx(fastnn.interop.to_onnx(net))
+    >>> interop.from_onnx(interop.to_onnx(net))
     Network([4, 8, 3], activations=['tanh', 'softmax'], loss='cross_entropy', dtype='float32')
     """
     onnx = require("onnx", "onnx")

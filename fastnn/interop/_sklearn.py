@@ -54,9 +54,10 @@ def from_sklearn(mlp, return_classes=False):
     --------
     >>> from sklearn.neural_network import MLPClassifier
     >>> import fastnn
+    >>> from fastnn import interop
     >>> mlp = MLPClassifier(hidden_layer_sizes=(8,), max_iter=300, random_state=0)
     >>> mlp = mlp.fit([[0, 0], [0, 1], [1, 0], [1, 1]], ["no", "yes", "yes", "no"])
-    >>> net, classes = fastnn.interop.from_sklearn(mlp, return_classes=True)
+    >>> net, classes = interop.from_sklearn(mlp, return_classes=True)
     >>> net.layer_sizes, classes.tolist()
     ([2, 8, 1], ['no', 'yes'])
     """

@@ -87,9 +87,10 @@ def from_torch(module, loss=None):
     Examples
     --------
     >>> import torch, fastnn
+    >>> from fastnn import interop
     >>> seq = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(),
     ...                           torch.nn.Linear(8, 3), torch.nn.Softmax(dim=-1))
-    >>> fastnn.interop.from_torch(seq)
+    >>> interop.from_torch(seq)
     Network([4, 8, 3], activations=['relu', 'softmax'], loss='cross_entropy', dtype='float32')
     """
     torch = require("torch", "torch")
@@ -165,8 +166,9 @@ def to_torch(net):
     Examples
     --------
     >>> import fastnn
+    >>> from fastnn import interop
     >>> net = fastnn.Network([4, 8, 1], ["elu", "sigmoid"], seed=0)
-    >>> fastnn.interop.to_torch(net)
+    >>> interop.to_torch(net)
     Sequential(
       (0): Linear(in_features=4, out_features=8, bias=True)
       (1): ELU(alpha=1.0)
