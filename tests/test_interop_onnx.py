@@ -402,3 +402,10 @@ def test_from_onnx_refuses_a_non_matrix_input():
     with pytest.raises(ValueError, match="must be 2-D"):
         interop.from_onnx(helper.make_model(graph))
 
+
+
+def test_from_onnx_refuses_input_width_that_does_not_fit_the_weights():
+    model = _model([helper.make_node("Gemm", ["x", "W", "b"], ["y"])], {"W": W32, "b": B32},
+                   n_in=4)
+    with pytest.raises(ValueError, match="4 features but the first layer takes 3"):
+        interop.from_onnx(model)

@@ -167,7 +167,7 @@ def _classes_tensor(classes, n_outputs, loss):
                     f"got dtype {arr.dtype}")
 
 
-def _label_head(g, probabilities, labels, loss, n_outputs, opset):
+def _label_head(g, probabilities, labels, loss, n_outputs):
     """Add the label output; returns (probabilities tensor, label tensor, label shape)."""
     if loss == "cross_entropy":
         index = g.node("ArgMax", [probabilities], axis=1, keepdims=0)
@@ -325,7 +325,7 @@ def to_onnx(net, path=None, opset=None, classes=None, input_name="X", output_nam
     else:
         network_output = tensor
         probabilities, label, label_shape = _label_head(g, tensor, labels, net.loss,
-                                                        n_outputs, opset)
+                                                        n_outputs)
         n_prob = 2 if probabilities != tensor else n_outputs
         _rename_output(g, probabilities, output_name)
         _rename_output(g, label, label_name)

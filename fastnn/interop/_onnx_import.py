@@ -77,7 +77,7 @@ def _elementwise_ops():
 class _Graph:
     """Producers, consumers and constants of an ONNX graph."""
 
-    def __init__(self, model, onnx):
+    def __init__(self, model):
         from onnx import numpy_helper
         graph = model.graph
         self.constants = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
@@ -345,7 +345,9 @@ def from_onnx(model, loss=None):
     with leaky_relu's and elu's alpha read from the values.  The chain ends
     at a graph output (or, for a model of :func:`to_onnx` with classes, at
     the network's output recorded in the metadata; the label head is
-    ignored).
+    ignored).  A function is named after the first activation it matches, so
+    LeakyRelu(alpha=0) and Elu(alpha=0) come back as relu, LeakyRelu(1) as
+    identity.
 
     Parameters
     ----------
@@ -381,7 +383,7 @@ def from_onnx(model, loss=None):
     """
     onnx = require("onnx", "onnx")
     require("onnx.numpy_helper", "onnx")
-    g = _Graph(_load(model, onnx), onnx)
+    g = _Graph(_load(model, onnx))
     dtype = _input_dtype(g, onnx)
     tensor, n_in = g.input.name, None
     params, activations = [], []
@@ -407,5 +409,9 @@ def from_onnx(model, loss=None):
         activations.append(spec)
         n_in = W.shape[1]
     sizes = [params[0][0].shape[0]] + [W.shape[1] for W, _ in params]
+    dims = g.input.type.tensor_type.shape.dim
+    if len(dims) == 2 and dims[1].HasField("dim_value") and dims[1].dim_value != sizes[0]:
+        raise ValueError(f"input {g.input.name!r} has {dims[1].dim_value} features but the "
+                         f"first layer takes {sizes[0]}")
     return build_network(sizes, activations, loss if loss is not None else g.loss, dtype,
                          params, where="ONNX model")
