@@ -99,3 +99,16 @@ def test_non_finite_weights_refused():
 def test_to_torch_refuses_non_network():
     with pytest.raises(TypeError, match="fastnn.Network"):
         interop.to_torch(nn.Sequential())
+
+
+def test_network_methods_reach_the_conversions():
+    import fastnn
+    net = fastnn.Network([3, 4, 2], [("leaky_relu", {"alpha": 0.2}), "softmax"], seed=0)
+    seq = net.to_torch()
+    back = fastnn.Network.from_torch(seq)
+    assert back.get_config()["activations"] == net.get_config()["activations"]
+    X = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    with torch.no_grad():
+        np.testing.assert_allclose(seq(torch.from_numpy(X)).numpy(), net.forward(X), atol=1e-6)
+    onnx_back = fastnn.Network.from_onnx(net.to_onnx())
+    assert onnx_back.forward(X).tobytes() == net.forward(X).tobytes()

@@ -4,7 +4,6 @@ and the activation specs read back from one.
 An activation spec is ``(name, options)``: a fastnn activation name and a dict
 of its options, ``{"alpha": a}`` for leaky_relu and elu, ``{}`` otherwise.
 """
-import dataclasses
 import importlib
 
 import numpy as np
@@ -89,16 +88,8 @@ def build_network(layer_sizes, activations, loss, dtype, params, where="model"):
             if not np.all(np.isfinite(arr)):
                 raise ValueError(f"{where}: {label} hold NaN or inf")
     options = [_checked_options(name, opts, where) for name, opts in activations]
-    # Until Network's constructor takes (name, options) entries, the names go
-    # to the constructor and the alpha values are set on the activation
-    # objects below.  Switch this to
-    #     Network(layer_sizes, [(n, o) if o else n for (n, _), o in
-    #                           zip(activations, options)], ...)
-    # once it does, and delete the loop.
-    net = Network(layer_sizes, [name for name, _ in activations], loss=loss, dtype=dtype,
-                  seed=0)
-    for i, ((name, _), opts) in enumerate(zip(activations, options)):
-        if opts:
-            net._acts[i] = dataclasses.replace(get_activation(name), param=opts["alpha"])
+    net = Network(layer_sizes, [(name, opts) if opts else name
+                                for (name, _), opts in zip(activations, options)],
+                  loss=loss, dtype=dtype, seed=0)
     net.set_params(params)
     return net

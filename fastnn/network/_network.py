@@ -4,6 +4,7 @@ training loop (_training.py) and persistence (_persistence.py); the
 loss-dependent behaviour is one task object (_tasks.py)."""
 from typing import Any, Optional, Sequence, Union
 
+from fastnn.network._interop import _InteropMixin
 from fastnn.network._model import ActivationSpec
 from fastnn.network._persistence import _PersistenceMixin
 from fastnn.network._training import _TrainingMixin
@@ -11,7 +12,7 @@ from fastnn.network._training import _TrainingMixin
 __all__ = ["Network"]
 
 
-class Network(_TrainingMixin, _PersistenceMixin):
+class Network(_TrainingMixin, _PersistenceMixin, _InteropMixin):
     """A fully connected network trained with mini-batch gradient descent.
 
     Parameters
