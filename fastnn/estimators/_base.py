@@ -14,7 +14,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, shuffle as shuffle_rows
@@ -220,7 +220,7 @@ class BaseMLP(BaseEstimator):
         """scikit-learn's early-stopping split: train_test_split of X, the
         binarized targets (and weights) with its random state, stratified
         for a classifier of one output."""
-        stratify = T if (self._estimator_type == "classifier" and self.n_outputs_ == 1) \
+        stratify = T if (is_classifier(self) and self.n_outputs_ == 1) \
             else None
         arrays = (X, T) if sample_weight is None else (X, T, sample_weight)
         parts = train_test_split(*arrays, random_state=self._random_state,
