@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, shuffle as shuffle_rows
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -230,7 +230,7 @@ class BaseMLP(BaseEstimator):
         if X_val.shape[0] < 2:
             raise ValueError("The validation set is too small. Increase "
                              "'validation_fraction' or the size of your dataset.")
-        return X_tr, T_tr, sw_tr, X_val, self._decode_targets(T_val), sw_val
+        return X_tr, T_tr, sw_tr, X_val, T_val, sw_val
 
     def _fit_stochastic(self, X, T, sample_weight, incremental):
         if not incremental or getattr(self, "_stochastic", None) is None:
@@ -253,7 +253,11 @@ class BaseMLP(BaseEstimator):
         self.n_iter_ = 0
         for _ in range(self.max_iter):
             if self.shuffle:
-                order = shuffle_rows(order, random_state=self._random_state)
+                # The draw of sklearn.utils.shuffle (a shuffled arange indexing
+                # the previous order) without its per-call validation.
+                step = np.arange(n_samples, dtype=np.int64)
+                self._random_state.shuffle(step)
+                order = order[step]
             loss_sum, _, bad, state.args["step"] = trainer.run(
                 Xc, Y, labels, order, state.kernel_args(), sample_weight)
             self.n_iter_ += 1
@@ -286,7 +290,7 @@ class BaseMLP(BaseEstimator):
 
     def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val):
         if early_stopping:
-            score = self._score(X_val, y_val, sw_val)
+            score = self._validation_score(X_val, y_val, sw_val)
             self.validation_scores_.append(score)
             if self.verbose:
                 print(f"Validation score: {score:f}")
@@ -332,6 +336,16 @@ class BaseMLP(BaseEstimator):
         if self.out_activation_ == "exp":
             np.exp(A, out=A)
         return A
+
+    def _validation_score(self, X_val, T_val, sw_val):
+        """score() of the validation rows (accuracy or R^2, as scikit-learn's
+        accuracy_score / r2_score with weights) from the binarized targets,
+        without the per-call validation of the metric functions; NaN for a
+        non-finite output."""
+        A = self._forward(X_val, check_input=False)
+        if not np.all(np.isfinite(A)):
+            return np.nan
+        return self._score_outputs(A, T_val, sw_val)
 
     def _score_with(self, X, y, sample_weight, score_function):
         y_pred = self._predict(X, check_input=False)

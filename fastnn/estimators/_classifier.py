@@ -100,8 +100,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             return np.ascontiguousarray(np.argmax(T, axis=1), np.int64)
         return None
 
-    def _decode_targets(self, T):
-        return self._label_binarizer.inverse_transform(T)
+    def _score_outputs(self, A, T, sample_weight):
+        """Accuracy of outputs A against binarized targets T (subset accuracy
+        for multilabel), weighted."""
+        if self.out_activation_ == "softmax":
+            correct = np.argmax(A, axis=1) == np.argmax(T, axis=1)
+        else:
+            correct = np.all((A > 0.5) == T.astype(bool), axis=1)
+        return float(np.average(correct, weights=sample_weight))
 
     def _predict(self, X, check_input=True):
         A = self._forward(X, check_input=check_input)

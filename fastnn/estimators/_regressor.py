@@ -88,8 +88,18 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _labels_of(self, T):
         return None
 
-    def _decode_targets(self, T):
-        return T.ravel() if T.shape[1] == 1 else T
+    def _score_outputs(self, A, T, sample_weight):
+        """R^2 of outputs A against targets T, as r2_score: weighted, averaged
+        over the outputs, 1.0 (exact) or 0.0 for a constant target."""
+        w = np.ones(len(T)) if sample_weight is None else sample_weight
+        T = T.astype(np.float64)
+        residual = (w[:, None] * (T - A) ** 2).sum(axis=0)
+        mean = np.average(T, axis=0, weights=w)
+        total = (w[:, None] * (T - mean) ** 2).sum(axis=0)
+        constant = total == 0
+        r2 = np.where(constant, np.where(residual == 0, 1.0, 0.0),
+                      1 - residual / np.where(constant, 1.0, total))
+        return float(np.mean(r2))
 
     def _predict(self, X, check_input=True):
         A = self._forward(X, check_input=check_input)
