@@ -162,10 +162,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
-            if isinstance(classes[0], (list, np.ndarray)) or np.ndim(classes) > 1:
-                self._label_binarizer.fit(classes)
-            else:
-                self._label_binarizer.fit(classes)
+            self._label_binarizer.fit(classes)
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def predict(self, X):

@@ -18,7 +18,9 @@ _SGD_XFAIL = {
 # Not a failure of scikit-learn's MLP, which always computes in the input's
 # float64 here: with fastnn's float32 default, weighted and repeated rows
 # round differently and the trained models drift apart beyond the check's
-# float64 tolerance; the float64 parameter sets pass it.
+# float64 tolerance (its rtol 1e-7 is below float32's epsilon); the float64
+# parameter sets pass it, and so does 20 epochs of sgd at its small default
+# rate, where the drift stays below it.
 _FLOAT32_XFAIL = {
     name: "float32 computation (fastnn's default dtype): rounding differs between "
           "weighted and repeated rows; passes with dtype='float64'"
@@ -39,7 +41,7 @@ ESTIMATORS = [cls(**params) for cls in (MLPClassifier, MLPRegressor) for params 
 
 def _expected_failures(estimator):
     failures = dict(_SGD_XFAIL) if estimator.solver == "sgd" else {}
-    if estimator.dtype == "float32":
+    if estimator.dtype == "float32" and estimator.solver != "sgd":
         failures.update(_FLOAT32_XFAIL)
     return failures
 
