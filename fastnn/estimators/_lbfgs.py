@@ -50,13 +50,17 @@ def fit_lbfgs(estimator, objective):
     """Minimise; sets estimator.n_iter_ and loss_ and leaves the optimum in
     objective.flat (scikit-learn's maxiter, maxfun, gtol=tol; a
     ConvergenceWarning when max_iter is reached)."""
-    iprint = 1 if estimator.verbose is True or estimator.verbose >= 1 else -1
     options = {"maxfun": estimator.max_fun, "maxiter": estimator.max_iter,
                "gtol": estimator.tol}
-    if iprint > 0:
-        options["disp"] = True
+    # scipy >= 1.15 deprecates L-BFGS-B's own printing: report per iteration here.
+    callback = _print_progress if estimator.verbose else None
     result = scipy.optimize.minimize(objective, objective.flat.astype(np.float64),
-                                     method="L-BFGS-B", jac=True, options=options)
+                                     method="L-BFGS-B", jac=True, options=options,
+                                     callback=callback)
     estimator.n_iter_ = _check_optimize_result("lbfgs", result, estimator.max_iter)
     estimator.loss_ = float(result.fun)
     np.copyto(objective.flat, result.x, casting="unsafe")
+
+
+def _print_progress(intermediate_result):
+    print(f"L-BFGS-B iteration, loss = {intermediate_result.fun:.8f}")
