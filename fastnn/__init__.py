@@ -19,3 +19,15 @@ from fastnn import datasets
 __all__ = ["__version__", "get_num_threads", "set_num_threads", "show_config",
            *_activation_names, "dense_forward", "dense_backward", "get_loss", "LOSSES",
            "SGD", "Adam", "Optimizer", "get_optimizer", "Network", "History", "datasets"]
+
+
+# The scikit-learn estimators load on first use, so that `import fastnn`
+# never imports scikit-learn (an optional extra).
+_ESTIMATORS = ("MLPClassifier", "MLPRegressor")
+
+
+def __getattr__(name):
+    if name in _ESTIMATORS:
+        from fastnn import estimators
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'fastnn' has no attribute {name!r}")

@@ -51,6 +51,10 @@ LOSS_IDS = {"mse": 0, "binary_cross_entropy": 1, "cross_entropy": 2}
 DEF _MSE = 0
 DEF _BCE = 1
 DEF _CE = 2
+# scikit-learn's half Poisson deviance of an identity output read as the log
+# of the mean (its "exp" output activation); only with sklearn_scaling.
+SK_POISSON_ID = 3
+DEF _POISSON = 3
 
 # Optimizer ids.
 OPTIMIZER_IDS = {"sgd": 0, "adam": 1}
@@ -327,6 +331,12 @@ cdef struct _Net:
     Py_ssize_t n_params
     int loss
     double l2
+    # scikit-learn's normalisation (see _sk_loss_and_output_grad): every
+    # batch term, the l2 penalty included, is divided by the batch's weight
+    # sum; l2_div is that 1 / sum for the current batch (1 otherwise).
+    bint sk_scale
+    double l2_div
+    double *sw                 # gathered sample weights (batch,); NULL: all 1
     # Workspace, all (batch, ...) row-major and allocated once.
     Py_ssize_t batch
     void **z                   # pre-activations (aliases a[l] when not needed)
@@ -449,6 +459,65 @@ cdef double _loss_and_output_grad(_Net *net, real dtype_tag, Py_ssize_t rows,
     return total / n_elem
 
 
+cdef double _sk_loss_and_output_grad(_Net *net, real dtype_tag, Py_ssize_t rows,
+                                     bint use_labels) noexcept nogil:
+    """scikit-learn's MLP losses: the weighted mean over the batch's rows
+    (weights net.sw, or 1) of the per-row loss, summed over the outputs for
+    log-loss / Poisson and averaged over them (halved) for squared error;
+    dL/dZ = w_r (A - Y) / sum(w) for each canonical output + loss pair
+    (as scikit-learn, also for squared error over several outputs).  Sets
+    net.l2_div = 1 / sum(w), which scales the l2 term; a batch whose
+    weights sum to 0 contributes nothing (zero gradient, no penalty)."""
+    cdef int L = net.n_layers
+    cdef Py_ssize_t cols = net.sizes[L], r, j, k, label
+    cdef real *z = <real *>net.z[L - 1]
+    cdef real *a = <real *>net.a[L - 1]
+    cdef real *dz = <real *>net.dz
+    cdef real *y = <real *>net.yb
+    cdef double total = 0, wsum = 0, w, ws, row, zj, yj, d
+    for r in range(rows):
+        wsum += net.sw[r] if net.sw != NULL else 1.0
+    if not wsum > 0:
+        memset(dz, 0, rows * cols * sizeof(real))
+        net.l2_div = 0
+        return 0
+    net.l2_div = 1.0 / wsum
+    for r in range(rows):
+        w = net.sw[r] if net.sw != NULL else 1.0
+        ws = w / wsum
+        row = 0
+        if net.loss == _CE and use_labels:
+            label = net.lb[r]
+            row = _neg_log_softmax(z + r * cols, a[r * cols + label], label, cols)
+            for j in range(cols):
+                dz[r * cols + j] = <real>(a[r * cols + j] * ws)
+            dz[r * cols + label] -= <real>ws
+        else:
+            for j in range(cols):
+                k = r * cols + j
+                zj = z[k]
+                yj = y[k]
+                if net.loss == _CE:
+                    if yj != 0:
+                        row += yj * _neg_log_softmax(z + r * cols, a[k], j, cols)
+                    d = <double>a[k] - yj
+                elif net.loss == _BCE:
+                    row += max(zj, 0.0) - zj * yj + log1p(exp(-fabs(zj)))
+                    d = <double>a[k] - yj
+                elif net.loss == _POISSON:
+                    # mean exp(z): y log(y / mu) - y + mu with log(mu) = z.
+                    d = exp(zj) - yj
+                    row += d - yj * zj + (yj * log(yj) if yj > 0 else 0.0)
+                else:
+                    d = <double>a[k] - yj
+                    row += d * d
+                dz[k] = <real>(d * ws)
+            if net.loss == _MSE:
+                row *= 0.5 / cols
+        total += w * row
+    return total / wsum
+
+
 cdef void _forward_layers(_Net *net, const real *x, Py_ssize_t rows) noexcept nogil:
     cdef int l
     cdef const real *inp = x
@@ -485,10 +554,10 @@ cdef double _backward_layers(_Net *net, const real *x, Py_ssize_t rows) noexcept
         if net.l2 != 0:
             if real is float:
                 penalty += fnn_l2_grad_f32(p + net.w_off[l], g + net.w_off[l],
-                                           n_in * n_out, <float>net.l2)
+                                           n_in * n_out, <float>(net.l2 * net.l2_div))
             else:
                 penalty += fnn_l2_grad_f64(p + net.w_off[l], g + net.w_off[l],
-                                           n_in * n_out, net.l2)
+                                           n_in * n_out, net.l2 * net.l2_div)
         if l > 0:
             _gemm(False, True, <int>rows, <int>n_in, <int>n_out, <real>1, dz, <int>n_out,
                   p + net.w_off[l], <int>n_out, <real>0, da, <int>n_in)
@@ -497,7 +566,7 @@ cdef double _backward_layers(_Net *net, const real *x, Py_ssize_t rows) noexcept
             tmp = dz
             dz = da
             da = tmp
-    return 0.5 * net.l2 * penalty
+    return 0.5 * net.l2 * net.l2_div * penalty
 
 
 cdef void _update(_Net *net, _Opt *opt, real dtype_tag) noexcept nogil:
@@ -539,33 +608,102 @@ cdef bint _gather(_Net *net, const real *X, const real *Y, const long long *labe
             return False
     for r in range(rows):
         memcpy(xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(real))
+    _gather_targets(net, Y, labels, idx, rows)
+    return True
+
+
+cdef void _gather_targets(_Net *net, const real *Y, const long long *labels,
+                          const long long *idx, Py_ssize_t rows) noexcept nogil:
+    """The batch's targets (indices checked by the caller)."""
+    cdef Py_ssize_t r, n_out = net.sizes[net.n_layers]
+    cdef real *yb = <real *>net.yb
+    for r in range(rows):
         if labels != NULL:
             net.lb[r] = labels[idx[r]]
         else:
             memcpy(yb + r * n_out, Y + idx[r] * n_out, n_out * sizeof(real))
+
+
+cdef struct _Csr:
+    # A CSR matrix of n rows: row i holds data[indptr[i]:indptr[i+1]] at
+    # the columns indices[...]; nnz entries in data and indices.
+    const void *data
+    const long long *indices
+    const long long *indptr
+    long long nnz
+
+
+cdef bint _gather_csr(_Net *net, const _Csr *csr, const real *Y,
+                      const long long *labels, Py_ssize_t n, const long long *idx,
+                      Py_ssize_t rows) noexcept nogil:
+    """_gather for a CSR X: zero the batch rows and scatter each row's
+    entries; False (nothing read out of range) for a bad row index, label,
+    indptr or column index."""
+    cdef Py_ssize_t r, n_in = net.sizes[0], n_out = net.sizes[net.n_layers]
+    cdef long long i, lo, hi, col
+    cdef real *xb = <real *>net.xb
+    cdef const real *data = <const real *>csr.data
+    for r in range(rows):
+        if idx[r] < 0 or idx[r] >= n or (labels != NULL and not 0 <= labels[idx[r]] < n_out):
+            return False
+        lo = csr.indptr[idx[r]]
+        hi = csr.indptr[idx[r] + 1]
+        if lo < 0 or hi < lo or hi > csr.nnz:
+            return False
+    memset(xb, 0, rows * n_in * sizeof(real))
+    for r in range(rows):
+        lo = csr.indptr[idx[r]]
+        hi = csr.indptr[idx[r] + 1]
+        for i in range(lo, hi):
+            col = csr.indices[i]
+            if col < 0 or col >= n_in:
+                return False
+            xb[r * n_in + col] += data[i]
+    _gather_targets(net, Y, labels, idx, rows)
     return True
+
+
+cdef void _gather_weights(_Net *net, const double *sw, const long long *idx,
+                          Py_ssize_t rows) noexcept nogil:
+    """The batch's sample weights (indices checked by the gather before)."""
+    cdef Py_ssize_t r
+    for r in range(rows):
+        net.sw[r] = sw[idx[r]]
 
 
 cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
                     const long long *labels, Py_ssize_t n, const long long *perm,
                     Py_ssize_t n_rows, bint update, double *loss_sum,
-                    Py_ssize_t *correct) noexcept nogil:
+                    Py_ssize_t *correct, const double *sw=NULL,
+                    const _Csr *csr=NULL) noexcept nogil:
     """The mini-batches of rows perm[0:n_rows] of X (n rows), in order (with
     update=False: the gradient of one batch).  Returns -1 when done, -2 for
     an index or label out of range, else the number of the first batch whose
-    loss was not finite (its update is not applied)."""
+    loss was not finite (its update is not applied).  sw: per-row sample
+    weights of X (into net.sw, which must then be set); csr: X as CSR (X
+    unused)."""
+    cdef bint gathered
     cdef Py_ssize_t start = 0, rows
     cdef int batch_no = 0, status = -1
     cdef double loss
     cdef unsigned int fp_mode = fnn_ftz_begin()
     while start < n_rows:
         rows = min(net.batch, n_rows - start)
-        if not _gather(net, X, Y, labels, n, perm + start, rows):
+        if csr != NULL:
+            gathered = _gather_csr(net, csr, Y, labels, n, perm + start, rows)
+        else:
+            gathered = _gather(net, X, Y, labels, n, perm + start, rows)
+        if not gathered:
             status = -2
             break
+        if sw != NULL:
+            _gather_weights(net, sw, perm + start, rows)
         start += rows
         _forward_layers(net, <real *>net.xb, rows)
-        loss = _loss_and_output_grad(net, <real>0, rows, labels != NULL, correct)
+        if net.sk_scale:
+            loss = _sk_loss_and_output_grad(net, <real>0, rows, labels != NULL)
+        else:
+            loss = _loss_and_output_grad(net, <real>0, rows, labels != NULL, correct)
         loss += _backward_layers(net, <real *>net.xb, rows)
         if not isfinite(loss):
             status = batch_no
@@ -576,6 +714,21 @@ cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
         batch_no += 1
     fnn_ftz_end(fp_mode)
     return status
+
+
+cdef double _full_batch(_Net *net, real dtype_tag, Py_ssize_t rows, bint use_labels,
+                        Py_ssize_t *correct) noexcept nogil:
+    """Forward, loss and backward of the rows already in net.xb/yb/lb."""
+    cdef double loss
+    cdef unsigned int fp_mode = fnn_ftz_begin()
+    _forward_layers(net, <real *>net.xb, rows)
+    if net.sk_scale:
+        loss = _sk_loss_and_output_grad(net, <real>0, rows, use_labels)
+    else:
+        loss = _loss_and_output_grad(net, <real>0, rows, use_labels, correct)
+    loss += _backward_layers(net, <real *>net.xb, rows)
+    fnn_ftz_end(fp_mode)
+    return loss
 
 
 cdef class Trainer:
@@ -591,7 +744,8 @@ cdef class Trainer:
     cdef object _sizes, _act, _param, _w_off, _b_off, _z, _a, _saved, _ptrs
 
     def __init__(self, sizes, act_ids, act_params, saves_output, int loss_id,
-                 double l2, Py_ssize_t batch, params, grads, w_offsets, b_offsets):
+                 double l2, Py_ssize_t batch, params, grads, w_offsets, b_offsets,
+                 bint sklearn_scaling=False):
         for arr, name in ((params, "params"), (grads, "grads")):
             if not isinstance(arr, np.ndarray):
                 raise TypeError(f"{name} must be a numpy.ndarray, got {type(arr).__name__}")
@@ -602,8 +756,12 @@ cdef class Trainer:
             raise ValueError("one activation per layer expected")
         if batch < 1:
             raise ValueError(f"batch must be at least 1, got {batch}")
-        if loss_id not in (_MSE, _BCE, _CE):
+        if loss_id not in (_MSE, _BCE, _CE) and not (sklearn_scaling and loss_id == _POISSON):
             raise ValueError(f"unknown loss id {loss_id}")
+        if sklearn_scaling and loss_id in (_MSE, _POISSON) and act_ids[L - 1] != 0:
+            # Its fused output gradient is that of an identity output.
+            raise ValueError("sklearn_scaling with squared error or Poisson needs an "
+                             "identity output layer")
         self.typenum = cnp.PyArray_TYPE(p)
         if self.typenum not in (cnp.NPY_FLOAT32, cnp.NPY_FLOAT64):
             raise TypeError("params must be float32 or float64")
@@ -640,7 +798,7 @@ cdef class Trainer:
             self._saved.append(a if saves_output[l] else z)
         self._keep += [np.empty((batch, widest), dtype), np.empty((batch, widest), dtype),
                        np.empty((batch, sizes[0]), dtype), np.empty((batch, sizes[L]), dtype),
-                       np.empty(batch, np.int64)]
+                       np.empty(batch, np.int64), np.empty(batch, np.float64)]
         self._keep += self._z + self._a
         self.net.n_layers = L
         self.net.sizes = <Py_ssize_t *>cnp.PyArray_DATA(self._sizes)
@@ -651,6 +809,9 @@ cdef class Trainer:
         self.net.n_params = n_params
         self.net.loss = loss_id
         self.net.l2 = l2
+        self.net.sk_scale = sklearn_scaling
+        self.net.l2_div = 1
+        self.net.sw = NULL
         self.net.batch = batch
         self._ptrs = np.array([arr.ctypes.data for arr in self._z + self._a + self._saved],
                               dtype=np.uintp)
@@ -670,9 +831,14 @@ cdef class Trainer:
     def batch_size(self):
         return self.net.batch
 
-    def run(self, cnp.ndarray X not None, cnp.ndarray Y, cnp.ndarray labels,
-            cnp.ndarray perm not None, optimizer=None):
+    def run(self, X not None, cnp.ndarray Y, cnp.ndarray labels,
+            cnp.ndarray perm not None, optimizer=None, cnp.ndarray sample_weight=None):
         """Run the mini-batches of `perm` (rows of X, in that order).
+
+        X is a C-contiguous array or a CSR triple (data, indices, indptr):
+        data of the parameters' dtype, int64 indices and indptr (n + 1,),
+        checked while each batch's rows are gathered.  sample_weight
+        (n,) float64 weights the rows (with sklearn_scaling).
 
         With an optimizer (a dict: kind, lr, momentum, nesterov, beta1, beta2,
         eps, step, s1, s2), update the parameters after each batch; without,
@@ -687,14 +853,17 @@ cdef class Trainer:
         the wrong type, shape, dtype or layout, an unknown optimizer kind or
         state buffers that do not fit it.
         """
-        if cnp.PyArray_NDIM(X) != 2 or cnp.PyArray_NDIM(perm) != 1:
-            raise ValueError(f"X must be 2-D and perm 1-D, got shapes {(<object>X).shape} and "
-                             f"{(<object>perm).shape}")
+        cdef _Csr csr
+        cdef cnp.ndarray Xd = self._check_input(X, &csr)
+        if cnp.PyArray_NDIM(perm) != 1:
+            raise ValueError(f"perm must be 1-D, got shape {(<object>perm).shape}")
         if labels is None and Y is None:
             raise TypeError("Y (float targets) or labels (class indices) is needed")
-        cdef Py_ssize_t n_in = self.net.sizes[0], n_out = self.net.sizes[self.net.n_layers]
-        cdef Py_ssize_t n = cnp.PyArray_DIMS(X)[0], n_rows = cnp.PyArray_DIMS(perm)[0]
-        _check_2d(X, n, n_in, self.typenum, "X", True)
+        cdef Py_ssize_t n_out = self.net.sizes[self.net.n_layers]
+        cdef Py_ssize_t n = cnp.PyArray_DIMS(Xd)[0] if Xd is not None else \
+            cnp.PyArray_DIMS(X[2])[0] - 1
+        cdef Py_ssize_t n_rows = cnp.PyArray_DIMS(perm)[0]
+        cdef const double *sw = self._check_weights(sample_weight, n)
         if labels is None:
             _check_2d(Y, n, n_out, self.typenum, "Y", True)
         elif (labels.dtype != np.int64 or cnp.PyArray_NDIM(labels) != 1
@@ -745,17 +914,109 @@ cdef class Trainer:
         cdef const long long *lab = <long long *>cnp.PyArray_DATA(labels) \
             if labels is not None else NULL
         cdef const long long *idx = <long long *>cnp.PyArray_DATA(perm)
+        cdef const _Csr *pcsr = &csr if Xd is None else NULL
+        cdef void *px = cnp.PyArray_DATA(Xd) if Xd is not None else NULL
         if self.typenum == cnp.NPY_FLOAT32:
             with nogil:
-                bad = _run_epoch[float](&self.net, &opt, <float *>cnp.PyArray_DATA(X),
+                bad = _run_epoch[float](&self.net, &opt, <float *>px,
                                         <float *>cnp.PyArray_DATA(Y) if lab == NULL else NULL,
-                                        lab, n, idx, n_rows, update, &loss_sum, &correct)
+                                        lab, n, idx, n_rows, update, &loss_sum, &correct,
+                                        sw, pcsr)
         else:
             with nogil:
-                bad = _run_epoch[double](&self.net, &opt, <double *>cnp.PyArray_DATA(X),
+                bad = _run_epoch[double](&self.net, &opt, <double *>px,
                                          <double *>cnp.PyArray_DATA(Y) if lab == NULL else NULL,
-                                         lab, n, idx, n_rows, update, &loss_sum, &correct)
+                                         lab, n, idx, n_rows, update, &loss_sum, &correct,
+                                         sw, pcsr)
         if bad == -2:
             raise ValueError(f"perm must index rows of X in [0, {n}) and labels lie "
-                             f"in [0, {n_out})")
+                             f"in [0, {n_out})" + ("" if Xd is not None else
+                             "; or the CSR indptr/indices are out of range"))
         return loss_sum, correct, bad, opt.step
+
+    cdef cnp.ndarray _check_input(self, X, _Csr *csr):
+        """X as a checked dense array, or None with csr filled from a
+        (data, indices, indptr) triple (its entries are range-checked while
+        gathered)."""
+        cdef Py_ssize_t n_in = self.net.sizes[0]
+        cdef cnp.ndarray data, indices, indptr
+        if isinstance(X, np.ndarray):
+            if cnp.PyArray_NDIM(<cnp.ndarray>X) != 2:
+                raise ValueError(f"X must be 2-D, got shape {X.shape}")
+            _check_2d(X, X.shape[0], n_in, self.typenum, "X", True)
+            return X
+        if not (isinstance(X, tuple) and len(X) == 3
+                and all(isinstance(part, np.ndarray) for part in X)):
+            raise TypeError("X must be a numpy.ndarray or a CSR (data, indices, indptr) "
+                            "triple of arrays")
+        data, indices, indptr = X
+        for arr, name, dtype in ((data, "data", self._keep[0].dtype),
+                                 (indices, "indices", np.int64), (indptr, "indptr", np.int64)):
+            if (arr.dtype != dtype or arr.ndim != 1 or not arr.flags.c_contiguous
+                    or not arr.flags.aligned or not arr.dtype.isnative):
+                raise ValueError(f"CSR {name} must be a contiguous 1-D {np.dtype(dtype)} array")
+        if indices.shape[0] != data.shape[0] or indptr.shape[0] < 1:
+            raise ValueError("CSR indices must match data and indptr hold n + 1 entries")
+        csr.data = cnp.PyArray_DATA(data)
+        csr.indices = <long long *>cnp.PyArray_DATA(indices)
+        csr.indptr = <long long *>cnp.PyArray_DATA(indptr)
+        csr.nnz = data.shape[0]
+        return None
+
+    cdef const double *_check_weights(self, cnp.ndarray sample_weight, Py_ssize_t n) except? NULL:
+        """Pointer to n float64 weights, NULL without; the gathered batch
+        weights go to the workspace buffer."""
+        if sample_weight is None:
+            self.net.sw = NULL
+            return NULL
+        if (sample_weight.dtype != np.float64 or sample_weight.ndim != 1
+                or sample_weight.shape[0] != n or not sample_weight.flags.c_contiguous
+                or not sample_weight.flags.aligned or not sample_weight.dtype.isnative):
+            raise ValueError(f"sample_weight must be a contiguous ({n},) float64 array")
+        self.net.sw = <double *>cnp.PyArray_DATA(self._keep[7])
+        return <const double *>cnp.PyArray_DATA(sample_weight)
+
+    def loss_and_grad_full(self, cnp.ndarray X not None, cnp.ndarray Y, cnp.ndarray labels,
+                           cnp.ndarray sample_weight=None):
+        """Loss and gradient (into the grads buffer) of all rows of X in one
+        batch, read in place: no gather, no allocation.  X C-contiguous of at
+        most batch_size rows; Y (n, n_out) targets or int64 labels (n,);
+        sample_weight (n,) float64 or None.  Returns the loss, penalty
+        included (NaN if not finite)."""
+        if cnp.PyArray_NDIM(X) != 2:
+            raise ValueError(f"X must be 2-D, got shape {(<object>X).shape}")
+        cdef Py_ssize_t n = cnp.PyArray_DIMS(X)[0], r
+        cdef Py_ssize_t n_out = self.net.sizes[self.net.n_layers]
+        if n < 1 or n > self.net.batch:
+            raise ValueError(f"X must have 1..{self.net.batch} rows, got {n}")
+        _check_2d(X, n, self.net.sizes[0], self.typenum, "X", True)
+        cdef _Net local = self.net
+        local.xb = cnp.PyArray_DATA(X)
+        if labels is None:
+            if Y is None:
+                raise TypeError("Y (float targets) or labels (class indices) is needed")
+            _check_2d(Y, n, n_out, self.typenum, "Y", True)
+            local.yb = cnp.PyArray_DATA(Y)
+        else:
+            if (labels.dtype != np.int64 or cnp.PyArray_NDIM(labels) != 1
+                    or cnp.PyArray_DIMS(labels)[0] != n
+                    or not cnp.PyArray_IS_C_CONTIGUOUS(labels)
+                    or not cnp.PyArray_ISBEHAVED_RO(labels)):
+                raise ValueError(f"labels must be a contiguous, aligned, native ({n},) "
+                                 f"int64 array")
+            local.lb = <long long *>cnp.PyArray_DATA(labels)
+            for r in range(n):
+                if not 0 <= local.lb[r] < n_out:
+                    raise ValueError(f"labels must lie in [0, {n_out})")
+        self._check_weights(sample_weight, n)
+        local.sw = <double *>cnp.PyArray_DATA(sample_weight) if sample_weight is not None \
+            else NULL
+        self.net.sw = NULL
+        cdef double loss
+        cdef Py_ssize_t correct = 0
+        with nogil:
+            if self.typenum == cnp.NPY_FLOAT32:
+                loss = _full_batch[float](&local, <float>0, n, labels is not None, &correct)
+            else:
+                loss = _full_batch[double](&local, <double>0, n, labels is not None, &correct)
+        return loss if isfinite(loss) else float("nan")
