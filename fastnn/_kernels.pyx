@@ -3,7 +3,8 @@
 """Compiled kernels of fastnn.
 
 Only kernels live here: the elementwise activations (C, fnn_kernels.c) with
-their array handling, and the dense-layer and training loops.  The public,
+their array handling.  The dense layer (fastnn._dense) and the training loop
+(fastnn._trainer) are their own modules, re-exported at the end.  The public,
 documented face of these functions is :mod:`fastnn.activations`; nothing in
 this module is meant to be called with unchecked arguments except through it.
 
@@ -27,50 +28,11 @@ import numpy as np
 
 cnp.import_array()
 
-cdef extern from "fnn_kernels.h" nogil:
-    int FNN_N_ACTIVATIONS
-    int fnn_forward_f32(int act, const float *x, float *y, Py_ssize_t n, double p)
-    int fnn_forward_f64(int act, const double *x, double *y, Py_ssize_t n, double p)
-    int fnn_derivative_f32(int act, const float *x, float *y, Py_ssize_t n, double p)
-    int fnn_derivative_f64(int act, const double *x, double *y, Py_ssize_t n, double p)
-    int fnn_backward_f32(int act, const float *g, const float *s, float *y,
-                         Py_ssize_t n, double p)
-    int fnn_backward_f64(int act, const double *g, const double *s, double *y,
-                         Py_ssize_t n, double p)
-    void fnn_softmax_rows_f32(const float *x, float *y, Py_ssize_t rows, Py_ssize_t cols)
-    void fnn_softmax_rows_f64(const double *x, double *y, Py_ssize_t rows, Py_ssize_t cols)
-    void fnn_log_softmax_rows_f32(const float *x, float *y, Py_ssize_t rows, Py_ssize_t cols)
-    void fnn_log_softmax_rows_f64(const double *x, double *y, Py_ssize_t rows, Py_ssize_t cols)
-    void fnn_softmax_backward_rows_f32(const float *g, const float *y, float *out,
-                                       Py_ssize_t rows, Py_ssize_t cols)
-    void fnn_softmax_backward_rows_f64(const double *g, const double *y, double *out,
-                                       Py_ssize_t rows, Py_ssize_t cols)
-    const char *fnn_simd_selected_name()
-    const char *fnn_simd_compiled_names()
-    const char *fnn_build_flags()
-    const char *fnn_compiler()
+from fastnn._fnn cimport *
 
-cdef extern from "fnn_omp.h" nogil:
-    int fnn_omp_max_threads()
-    void fnn_omp_set_threads(int n)
-    int fnn_omp_enabled()
-
-ctypedef fused real:
-    float
-    double
-
-# Ids of the C kernels, in fnn_kernels.h's order.
-ACTIVATION_IDS = {
-    "identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4,
-    "elu": 5, "softplus": 6, "silu": 7, "gelu": 8, "gelu_tanh": 9,
-}
+# Name -> id of the C kernels, as fnn_kernels.h numbers them.
+ACTIVATION_IDS = {member.name[len("FNN_"):].lower(): int(member) for member in fnn_activation}
 assert len(ACTIVATION_IDS) == FNN_N_ACTIVATIONS
-
-# What each loop computes.
-cdef enum:
-    _FORWARD = 0
-    _DERIVATIVE = 1
-    _BACKWARD = 2
 
 # Below this many elements a second thread costs more than it saves.  Waking
 # the OpenMP team costs about 1 us here; measured break-even (float32, 2 cores):
@@ -251,22 +213,6 @@ cdef cnp.ndarray _empty_like(cnp.ndarray a):
 
 
 # ---------------------------------------------------------------- elementwise
-
-cdef inline int _loop(int what, int act, const real *a, const real *b, real *y,
-                      Py_ssize_t n, double p) noexcept nogil:
-    if real is float:
-        if what == _FORWARD:
-            return fnn_forward_f32(act, a, y, n, p)
-        if what == _DERIVATIVE:
-            return fnn_derivative_f32(act, a, y, n, p)
-        return fnn_backward_f32(act, a, b, y, n, p)
-    else:
-        if what == _FORWARD:
-            return fnn_forward_f64(act, a, y, n, p)
-        if what == _DERIVATIVE:
-            return fnn_derivative_f64(act, a, y, n, p)
-        return fnn_backward_f64(act, a, b, y, n, p)
-
 
 cdef void _run_flat(int what, int act, const real *a, const real *b, real *y,
                     Py_ssize_t n, double p) noexcept nogil:
@@ -452,4 +398,7 @@ def rowwise(int what, x, y=None, int axis=-1, out=None):
     return out
 
 
-include "_dense.pxi"
+# The dense layer and the training loop are their own modules; their names
+# are re-exported here, where fastnn.dense and fastnn.network look them up.
+from fastnn._dense import dense_backward_into, dense_forward_into
+from fastnn._trainer import LOSS_IDS, OPTIMIZER_IDS, SOFTMAX_ID, Trainer
