@@ -9,6 +9,8 @@ ctypedef fused real:
 
 cdef extern from "fnn_kernels.h" nogil:
     enum: FNN_N_ACTIVATIONS
+    int fnn_activation_info(int id, const char **name, const char **saves,
+                            const char **default_init)
     int fnn_forward_f32(int act, const float *x, float *y, Py_ssize_t n, double p)
     int fnn_forward_f64(int act, const double *x, double *y, Py_ssize_t n, double p)
     int fnn_derivative_f32(int act, const float *x, float *y, Py_ssize_t n, double p)

@@ -30,9 +30,35 @@ cnp.import_array()
 
 from fastnn._fnn cimport *
 
-# Name -> id of the C kernels, as fnn_kernels.h numbers them.
-ACTIVATION_IDS = {member.name[len("FNN_"):].lower(): int(member) for member in fnn_activation}
-assert len(ACTIVATION_IDS) == FNN_N_ACTIVATIONS
+
+def activation_table():
+    """The C list of activations (fnn_activation_list.h), in id order.
+
+    Returns
+    -------
+    list of tuple (name, id, saves, default_init)
+        ``saves`` is "input" or "output" (what the backward reads),
+        ``default_init`` the weight init a network uses before it.
+    """
+    cdef const char *name
+    cdef const char *saves
+    cdef const char *init
+    table = []
+    for i in range(FNN_N_ACTIVATIONS):
+        fnn_activation_info(i, &name, &saves, &init)
+        table.append((name.decode(), i, saves.decode(), init.decode()))
+    return table
+
+
+# Name -> id of the C kernels, from the list itself.
+ACTIVATION_IDS = {name: i for name, i, _, _ in activation_table()}
+
+# The Cython enum (_kernels.pxd) must name the same ids as the C list: a
+# mismatch would send a name to another activation's kernel.
+if {m.name: int(m) for m in fnn_activation} != {
+        "FNN_" + name.upper(): i for name, i in ACTIVATION_IDS.items()}:
+    raise ImportError("fastnn/_kernels.pxd's fnn_activation disagrees with "
+                      "fastnn/src/fnn_activation_list.h")
 
 # Below this many elements a second thread costs more than it saves.  Waking
 # the OpenMP team costs about 1 us here; measured break-even (float32, 2 cores):

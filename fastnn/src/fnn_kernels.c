@@ -25,6 +25,22 @@ const char *fnn_simd_compiled_names(void) { return fnn_simd_compiled(); }
 #define FNN_COMPILER "unknown"
 #endif
 const char *fnn_build_flags(void) { return FNN_BUILD_FLAGS; }
+
+#define FNN_INFO_ENTRY(ID, name, saves, init) { #name, #saves, #init },
+static const struct { const char *name, *saves, *init; } fnn_activation_table[] = {
+    FNN_ACTIVATION_LIST(FNN_INFO_ENTRY)
+};
+#undef FNN_INFO_ENTRY
+
+int fnn_activation_info(int id, const char **name, const char **saves,
+                        const char **default_init)
+{
+    if (id < 0 || id >= FNN_N_ACTIVATIONS) return 0;
+    *name = fnn_activation_table[id].name;
+    *saves = fnn_activation_table[id].saves;
+    *default_init = fnn_activation_table[id].init;
+    return 1;
+}
 const char *fnn_compiler(void) { return FNN_COMPILER; }
 
 /* expm1(r) = r + r^2 P(r) on |r| <= ln2/2: coefficients of P, our own

@@ -18,47 +18,52 @@ FNN_CLONES static void NAME(act##_bwd_loop)(const T *g, const T *s, T *y,       
     for (ptrdiff_t i = 0; i < n; ++i) y[i] = NAME(act##_bwd)(g[i], s[i], p);    \
 }
 
-FNN_DEFINE_LOOPS(identity)
-FNN_DEFINE_LOOPS(sigmoid)
-FNN_DEFINE_LOOPS(tanh)
-FNN_DEFINE_LOOPS(relu)
-FNN_DEFINE_LOOPS(leaky_relu)
-FNN_DEFINE_LOOPS(elu)
-FNN_DEFINE_LOOPS(softplus)
-FNN_DEFINE_LOOPS(silu)
-FNN_DEFINE_LOOPS(gelu)
-FNN_DEFINE_LOOPS(gelu_tanh)
+#define FNN_LOOPS_ENTRY(ID, name, saves, init) FNN_DEFINE_LOOPS(name)
+FNN_ACTIVATION_LIST(FNN_LOOPS_ENTRY)
+#undef FNN_LOOPS_ENTRY
+#undef FNN_DEFINE_LOOPS
 
-#define FNN_CASE(ID, act, kind, ...) case ID: NAME(act##_##kind##_loop)(__VA_ARGS__); return 0;
-#define FNN_SWITCH(kind, ...)                                  \
+/* One case per entry of the list, so the switch cannot disagree with the enum. */
+#define FNN_LOOP_(act, kind) act##_##kind##_loop
+#define FNN_LOOP(act, kind) FNN_LOOP_(act, kind)
+#define FNN_CASE(ID, act, saves, init) \
+    case FNN_##ID: NAME(FNN_LOOP(act, FNN_KIND)) FNN_ARGS; return 0;
+#define FNN_SWITCH                                             \
     switch (act) {                                             \
-    FNN_CASE(FNN_IDENTITY, identity, kind, __VA_ARGS__)        \
-    FNN_CASE(FNN_SIGMOID, sigmoid, kind, __VA_ARGS__)          \
-    FNN_CASE(FNN_TANH, tanh, kind, __VA_ARGS__)                \
-    FNN_CASE(FNN_RELU, relu, kind, __VA_ARGS__)                \
-    FNN_CASE(FNN_LEAKY_RELU, leaky_relu, kind, __VA_ARGS__)    \
-    FNN_CASE(FNN_ELU, elu, kind, __VA_ARGS__)                  \
-    FNN_CASE(FNN_SOFTPLUS, softplus, kind, __VA_ARGS__)        \
-    FNN_CASE(FNN_SILU, silu, kind, __VA_ARGS__)                \
-    FNN_CASE(FNN_GELU, gelu, kind, __VA_ARGS__)                \
-    FNN_CASE(FNN_GELU_TANH, gelu_tanh, kind, __VA_ARGS__)      \
+    FNN_ACTIVATION_LIST(FNN_CASE)                              \
     default: return -1;                                        \
     }
 
 int NAME(fnn_forward)(int act, const T *x, T *y, ptrdiff_t n, double p)
 {
-    FNN_SWITCH(fwd, x, y, n, (T)p)
+#define FNN_KIND fwd
+#define FNN_ARGS (x, y, n, (T)p)
+    FNN_SWITCH
+#undef FNN_KIND
+#undef FNN_ARGS
 }
 
 int NAME(fnn_derivative)(int act, const T *x, T *y, ptrdiff_t n, double p)
 {
-    FNN_SWITCH(der, x, y, n, (T)p)
+#define FNN_KIND der
+#define FNN_ARGS (x, y, n, (T)p)
+    FNN_SWITCH
+#undef FNN_KIND
+#undef FNN_ARGS
 }
 
 int NAME(fnn_backward)(int act, const T *g, const T *s, T *y, ptrdiff_t n, double p)
 {
-    FNN_SWITCH(bwd, g, s, y, n, (T)p)
+#define FNN_KIND bwd
+#define FNN_ARGS (g, s, y, n, (T)p)
+    FNN_SWITCH
+#undef FNN_KIND
+#undef FNN_ARGS
 }
+#undef FNN_SWITCH
+#undef FNN_CASE
+#undef FNN_LOOP
+#undef FNN_LOOP_
 
 /* ---- softmax family over the last axis of a (rows, cols) C-ordered block,
  * shifted by the row maximum so that no exp overflows.  The whole block is
