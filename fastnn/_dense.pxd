@@ -141,7 +141,7 @@ cdef inline int _check_2d(cnp.ndarray a, Py_ssize_t rows, Py_ssize_t cols, int t
         raise ValueError(f"{name} must be C-contiguous")
     if not (cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_IS_F_CONTIGUOUS(a)):
         raise ValueError(f"{name} must be C- or F-contiguous")
-    if rows * cols > 0 and max(rows, cols) > 2147483647:
+    if max(rows, cols) > 2147483647:        # every dimension reaches BLAS as an int
         raise ValueError(f"{name} is too large for 32-bit BLAS")
 
 

@@ -18,6 +18,16 @@ from fastnn._dense cimport *
 
 cnp.import_array()
 
+# This module's copy of the kernels runs the SIMD level _kernels runs
+# (FASTNN_CPU_CAPABILITY, read once at load; _kernels warns about it).
+import os
+_select_isa(os.environ.get("FASTNN_CPU_CAPABILITY"))
+
+
+def simd_selected():
+    """The SIMD level this module's kernels run, as the dispatcher reports it."""
+    return fnn_simd_selected_name().decode()
+
 
 def dense_forward_into(cnp.ndarray X not None, cnp.ndarray W not None,
                        cnp.ndarray b not None, int act, double param,

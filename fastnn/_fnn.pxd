@@ -34,6 +34,7 @@ cdef extern from "fnn_kernels.h" nogil:
 
 cdef extern from "fnn_train.h" nogil:
     enum: FNN_SOFTMAX_ID
+    long long fnn_monotonic_ns()
     unsigned int fnn_ftz_begin()
     void fnn_ftz_end(unsigned int csr)
     void fnn_bias_rows_f32(float *z, const float *b, Py_ssize_t rows, Py_ssize_t cols)
@@ -52,6 +53,16 @@ cdef extern from "fnn_train.h" nogil:
     void fnn_adam_f64(double *w, const double *g, double *m, double *v, Py_ssize_t n,
                       double step_size, double beta1, double beta2, double inv_bc2_sqrt,
                       double eps)
+
+cdef extern from "fnn_dispatch.h" nogil:
+    enum:
+        FNN_ISA_OK
+        FNN_ISA_UNKNOWN
+        FNN_ISA_UNSUPPORTED
+    int fnn_isa_select(const char *request)
+    int fnn_isa_level()
+    int fnn_isa_best()
+    const char *fnn_isa_name(int level)
 
 cdef extern from "fnn_omp.h" nogil:
     int fnn_omp_max_threads()
@@ -79,3 +90,12 @@ cdef inline int _loop(int what, int act, const real *a, const real *b, real *y,
         if what == _DERIVATIVE:
             return fnn_derivative_f64(act, a, y, n, p)
         return fnn_backward_f64(act, a, b, y, n, p)
+
+
+cdef inline int _select_isa(object request):
+    """Select the SIMD level of this module's kernels from the value of
+    FASTNN_CPU_CAPABILITY (None or "" for the CPU's best); returns
+    fnn_isa_select's status.  Every compiled module calls it once at load,
+    with the same value, so all of them run the same level."""
+    cdef bytes name = (request or "").encode("ascii", "replace")
+    return fnn_isa_select(name)

@@ -67,6 +67,46 @@ if {m.name: int(m) for m in fnn_activation} != {
 cdef Py_ssize_t PARALLEL_MIN = 1 << 15
 
 
+# ---------------------------------------------------------------- SIMD level
+
+# Read once, at load: FASTNN_CPU_CAPABILITY=baseline|avx2|avx512 forces that
+# level of the kernel loops (as PyTorch's ATEN_CPU_CAPABILITY does), so that
+# each can be tested on one machine.  A level the CPU cannot run, or an
+# unknown name, falls back to the best level the CPU runs, with a warning.
+CPU_CAPABILITY_ENV = "FASTNN_CPU_CAPABILITY"
+
+
+def _apply_cpu_capability():
+    import warnings
+    request = os.environ.get(CPU_CAPABILITY_ENV)
+    status = _select_isa(request)
+    if status == FNN_ISA_UNKNOWN:
+        warnings.warn(f"{CPU_CAPABILITY_ENV}={request!r} is not one of 'baseline', "
+                      f"'avx2', 'avx512'; using {fnn_simd_selected_name().decode()}",
+                      RuntimeWarning, stacklevel=2)
+    elif status == FNN_ISA_UNSUPPORTED:
+        warnings.warn(f"{CPU_CAPABILITY_ENV}={request!r}: this CPU (or build) cannot run "
+                      f"it; using {fnn_simd_selected_name().decode()}",
+                      RuntimeWarning, stacklevel=2)
+
+
+_apply_cpu_capability()
+
+# FASTNN_CPU_CAPABILITY's values, by level (fnn_dispatch.h's order).
+_CPU_CAPABILITIES = ("baseline", "avx2", "avx512")
+
+
+def available_cpu_capabilities():
+    """The FASTNN_CPU_CAPABILITY values this CPU and build can run, lowest
+    first (only "baseline" where the build has no run-time dispatch)."""
+    return list(_CPU_CAPABILITIES[:fnn_isa_best() + 1])
+
+
+def selected_cpu_capability():
+    """The FASTNN_CPU_CAPABILITY value of the level the kernels run."""
+    return _CPU_CAPABILITIES[fnn_isa_level()]
+
+
 # ---------------------------------------------------------------- threads
 
 # Set by set_num_threads for every Python thread (OpenMP's own setting is per
@@ -82,14 +122,27 @@ cdef inline int _num_threads() noexcept nogil:
     return available
 
 
+# True in a process made by fork() from one that had loaded this module.
+cdef bint _forked_child = False
+
+
 def _after_fork_in_child():
     """GNU OpenMP's thread pool does not survive fork(): a forked child that
     entered a parallel region the parent had used would hang.  The child
-    therefore runs the kernels on one thread (spawn-started processes are
-    unaffected)."""
-    global _requested_threads
+    therefore runs the kernels on one thread, and set_num_threads refuses
+    more (spawn-started processes are unaffected)."""
+    global _requested_threads, _forked_child
     _requested_threads = 1
+    _forked_child = True
     fnn_omp_set_threads(1)
+
+
+def _available_cpus():
+    """CPUs this process may run on: its affinity mask where the OS has one
+    (Linux; a container's or taskset's limit), else os.cpu_count()."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 if hasattr(os, "register_at_fork"):      # POSIX only; Windows has no fork()
@@ -104,15 +157,29 @@ def get_num_threads():
 def set_num_threads(n):
     """Set the number of OpenMP threads the kernels use (n >= 1).
 
+    A count above the CPUs this process may run on (its affinity mask, else
+    os.cpu_count()) is capped to that number: more threads than CPUs only
+    cost, and thousands would make the OpenMP runtime fail to create them or
+    overflow its stack.
+
     Raises TypeError unless n is an integer (a float such as 1.5 would
-    otherwise be truncated silently), ValueError if n < 1."""
+    otherwise be truncated silently), ValueError if n < 1, RuntimeError for
+    n > 1 in a process forked from one that had loaded fastnn (GNU OpenMP's
+    threads do not survive fork(): the kernels would deadlock; start such
+    workers with the "spawn" or "forkserver" method instead)."""
     if isinstance(n, bool) or not hasattr(n, "__index__"):
         raise TypeError(f"n must be an integer, got {type(n).__name__}")
     n = n.__index__()
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
+    if _forked_child and n > 1:
+        raise RuntimeError(
+            f"cannot use {n} threads in a process started by fork(): OpenMP's thread "
+            f"pool does not survive fork() and the kernels would deadlock; this process "
+            f"keeps 1 thread (use multiprocessing's 'spawn' or 'forkserver' start method "
+            f"for parallel workers)")
     global _requested_threads
-    _requested_threads = min(n, 1 << 16)
+    _requested_threads = min(n, _available_cpus())
     fnn_omp_set_threads(_requested_threads)
 
 
@@ -127,7 +194,8 @@ def build_info():
 
 
 def simd_info():
-    """(targets compiled, target selected at run time) of the kernel loops."""
+    """(targets compiled, target selected at run time) of the kernel loops,
+    as the dispatcher reports them (after FASTNN_CPU_CAPABILITY)."""
     return (fnn_simd_compiled_names().decode(), fnn_simd_selected_name().decode())
 
 

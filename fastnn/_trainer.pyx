@@ -13,6 +13,7 @@ raises TypeError/ValueError instead of reading or writing out of bounds.
 cimport numpy as cnp
 from libc.math cimport exp, log, log1p, fabs, isfinite
 from libc.string cimport memcpy, memset
+from cpython.exc cimport PyErr_CheckSignals
 
 import numpy as np
 
@@ -20,6 +21,16 @@ from fastnn._fnn cimport *
 from fastnn._dense cimport *
 
 cnp.import_array()
+
+# This module's copy of the kernels runs the SIMD level _kernels runs
+# (FASTNN_CPU_CAPABILITY, read once at load; _kernels warns about it).
+import os
+_select_isa(os.environ.get("FASTNN_CPU_CAPABILITY"))
+
+
+def simd_selected():
+    """The SIMD level this module's kernels run, as the dispatcher reports it."""
+    return fnn_simd_selected_name().decode()
 
 # int64 arrays (labels, row indices) are read as long long.
 assert sizeof(long long) == 8
@@ -30,6 +41,19 @@ SOFTMAX_ID = int(FNN_SOFTMAX_ID)
 # Loss ids of the training loop, as fnn_train.h numbers them.
 LOSS_IDS = {"mse": int(fnn_loss.FNN_MSE), "binary_cross_entropy": int(fnn_loss.FNN_BCE),
             "cross_entropy": int(fnn_loss.FNN_CE)}
+
+# Trainer.run's status when a signal handler raised (KeyboardInterrupt for
+# Ctrl-C) between two mini-batches; never returned, the exception propagates.
+cdef enum:
+    _INTERRUPTED = -3
+
+# The epoch runs without the GIL, so Python's signal handlers cannot run: it
+# takes the GIL to run them (PyErr_CheckSignals) when this long has passed
+# since the last check, read from a monotonic clock after every mini-batch.
+cdef long long _SIGNAL_CHECK_NS = 20 * 1000 * 1000
+
+# The largest dimension a 32-bit-int BLAS call takes (INT_MAX).
+cdef Py_ssize_t _BLAS_INT_MAX = 2147483647
 
 # Optimizer ids, as fnn_train.h numbers them.
 OPTIMIZER_IDS = {"sgd": int(fnn_optimizer.FNN_SGD), "adam": int(fnn_optimizer.FNN_ADAM)}
@@ -266,19 +290,40 @@ cdef bint _gather(_Net *net, const real *X, const real *Y, const long long *labe
     return True
 
 
+cdef bint _signal_raised() noexcept nogil:
+    """Run Python's pending signal handlers; True if one raised (the
+    exception is then set, and the caller must stop and propagate it)."""
+    with gil:
+        return PyErr_CheckSignals() != 0
+
+
+cdef int _propagate_pending() except -1:
+    """Propagate the exception a signal handler set during the epoch."""
+    return -1
+
+
 cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
                     const long long *labels, Py_ssize_t n, const long long *perm,
                     Py_ssize_t n_rows, bint update, double *loss_sum,
                     Py_ssize_t *correct) noexcept nogil:
     """The mini-batches of rows perm[0:n_rows] of X (n rows), in order (with
     update=False: the gradient of one batch).  Returns -1 when done, -2 for
-    an index or label out of range, else the number of the first batch whose
-    loss was not finite (its update is not applied)."""
+    an index or label out of range, _INTERRUPTED when a signal handler
+    raised after a finished mini-batch (its exception is set), else the
+    number of the first batch whose loss was not finite (its update is not
+    applied)."""
     cdef Py_ssize_t start = 0, rows
     cdef int batch_no = 0, status = -1
     cdef double loss
+    cdef long long now, last_check = fnn_monotonic_ns()
     cdef unsigned int fp_mode = fnn_ftz_begin()
     while start < n_rows:
+        now = fnn_monotonic_ns()
+        if now - last_check >= _SIGNAL_CHECK_NS:
+            last_check = now
+            if _signal_raised():
+                status = _INTERRUPTED
+                break
         rows = min(net.batch, n_rows - start)
         if not _gather(net, X, Y, labels, n, perm + start, rows):
             status = -2
@@ -327,6 +372,15 @@ cdef class Trainer:
             raise ValueError("one activation per layer expected")
         if batch < 1:
             raise ValueError(f"batch must be at least 1, got {batch}")
+        # Every BLAS dimension of the epoch (m, n, k and the leading
+        # dimensions) is a layer width or the batch size, passed as int.
+        for l in range(L + 1):
+            if sizes[l] > _BLAS_INT_MAX:
+                raise ValueError(f"layer width sizes[{l}] = {sizes[l]} exceeds the "
+                                 f"{_BLAS_INT_MAX} that 32-bit BLAS can index")
+        if batch > _BLAS_INT_MAX:
+            raise ValueError(f"batch = {batch} exceeds the {_BLAS_INT_MAX} that 32-bit "
+                             f"BLAS can index")
         if loss_id not in (FNN_MSE, FNN_BCE, FNN_CE):
             raise ValueError(f"unknown loss id {loss_id}")
         self.typenum = cnp.PyArray_TYPE(p)
@@ -410,6 +464,12 @@ cdef class Trainer:
         the batch losses, the correct predictions, the index of the first
         batch whose loss was not finite (-1 if none) and Adam's new step.
 
+        Python's signal handlers run every ~20 ms between mini-batches; an
+        exception they raise (KeyboardInterrupt for Ctrl-C) propagates from
+        here, leaving the parameters and optimizer buffers of the last
+        finished mini-batch (finite; Adam's step is then not returned, so a
+        caller that catches it restores its epoch-start snapshot).
+
         Raises TypeError/ValueError (never reads out of bounds) for arrays of
         the wrong type, shape, dtype or layout, an unknown optimizer kind or
         state buffers that do not fit it.
@@ -482,6 +542,10 @@ cdef class Trainer:
                 bad = _run_epoch[double](&self.net, &opt, <double *>cnp.PyArray_DATA(X),
                                          <double *>cnp.PyArray_DATA(Y) if lab == NULL else NULL,
                                          lab, n, idx, n_rows, update, &loss_sum, &correct)
+        if bad == _INTERRUPTED:
+            # The parameters and optimizer state are those after the last
+            # finished mini-batch; the caller restores what it wants kept.
+            _propagate_pending()
         if bad == -2:
             raise ValueError(f"perm must index rows of X in [0, {n}) and labels lie "
                              f"in [0, {n_out})")

@@ -740,16 +740,26 @@ class Network:
             if buf is not None:
                 np.copyto(saved, buf)
         step = opt.step
-        start = time.perf_counter()
-        loss_sum, correct, bad, opt.step = self._trainer.run(X, Y, labels, perm,
-                                                             opt.kernel_args())
-        seconds = time.perf_counter() - start
-        if bad >= 0:
+
+        def restore_epoch_start():
             self._flat[...] = snapshot
             for buf, saved in zip(opt._state, state):
                 if buf is not None:
                     buf[...] = saved
             opt.step = step
+
+        start = time.perf_counter()
+        try:
+            loss_sum, correct, bad, opt.step = self._trainer.run(X, Y, labels, perm,
+                                                                 opt.kernel_args())
+        except KeyboardInterrupt:
+            # Ctrl-C between mini-batches: keep the epoch's starting weights
+            # and optimizer state, which agree with epochs_trained.
+            restore_epoch_start()
+            raise
+        seconds = time.perf_counter() - start
+        if bad >= 0:
+            restore_epoch_start()
             raise FloatingPointError(
                 f"the training loss became non-finite in epoch {epoch} (mini-batch {bad}); "
                 f"the network keeps its weights from before that epoch; try a smaller "

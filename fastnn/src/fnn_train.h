@@ -37,6 +37,26 @@ static inline unsigned int fnn_ftz_begin(void) { return 0; }
 static inline void fnn_ftz_end(unsigned int csr) { (void)csr; }
 #endif
 
+/* A monotonic clock in nanoseconds, for the training loop's signal checks. */
+#if defined(_WIN32)
+#include <windows.h>
+static inline long long fnn_monotonic_ns(void)
+{
+    LARGE_INTEGER t, f;
+    QueryPerformanceCounter(&t);
+    QueryPerformanceFrequency(&f);
+    return (long long)((double)t.QuadPart * 1e9 / (double)f.QuadPart);
+}
+#else
+#include <time.h>
+static inline long long fnn_monotonic_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+#endif
+
 #define FNN_TRAIN_DECLARE(T, SUF)                                              \
 void fnn_bias_rows_##SUF(T *z, const T *b, ptrdiff_t rows, ptrdiff_t cols);     \
 void fnn_colsum_add_##SUF(const T *x, T *acc, ptrdiff_t rows, ptrdiff_t cols);  \

@@ -1,12 +1,12 @@
 /* The loops of the dense layer and the training epoch that are not BLAS,
- * for one type T: a "template" included once per type by fnn_train.c after
- * fnn_traits_f32.h / fnn_traits_f64.h (T, SUF, SQRT_T).  Each is one pass
- * over memory, compiled per SIMD target like the activation loops
- * (FNN_CLONES, fnn_dispatch.h); every pointer is contiguous and validated by
- * the Cython caller. */
+ * for one type T and one instruction-set level: a "template" included by
+ * fnn_train.c, through fnn_for_each_isa.h, once per type (fnn_traits_*.h:
+ * T, SUF, SQRT_T) and level (FNN_TARGET, INAME; see fnn_dispatch.h).  Each
+ * is one pass over memory; every pointer is contiguous and validated by the
+ * Cython caller. */
 
 /* z[r, :] += b for `rows` rows of `cols` values. */
-FNN_CLONES void NAME(fnn_bias_rows)(T *z, const T *b, ptrdiff_t rows,
+FNN_TARGET static void INAME(fnn_bias_rows)(T *z, const T *b, ptrdiff_t rows,
                                            ptrdiff_t cols)
 {
     for (ptrdiff_t r = 0; r < rows; ++r, z += cols)
@@ -14,7 +14,7 @@ FNN_CLONES void NAME(fnn_bias_rows)(T *z, const T *b, ptrdiff_t rows,
 }
 
 /* acc[:] += sum over rows of x[r, :]. */
-FNN_CLONES void NAME(fnn_colsum_add)(const T *x, T *acc, ptrdiff_t rows,
+FNN_TARGET static void INAME(fnn_colsum_add)(const T *x, T *acc, ptrdiff_t rows,
                                             ptrdiff_t cols)
 {
     for (ptrdiff_t r = 0; r < rows; ++r, x += cols)
@@ -22,7 +22,7 @@ FNN_CLONES void NAME(fnn_colsum_add)(const T *x, T *acc, ptrdiff_t rows,
 }
 
 /* g += l2 * w; returns sum(w^2) (for the loss's 0.5 * l2 * ||w||^2). */
-FNN_CLONES double NAME(fnn_l2_grad)(const T *w, T *g, ptrdiff_t n, T l2)
+FNN_TARGET static double INAME(fnn_l2_grad)(const T *w, T *g, ptrdiff_t n, T l2)
 {
     T acc[8] = {0};
     ptrdiff_t i = 0;
@@ -40,7 +40,7 @@ FNN_CLONES double NAME(fnn_l2_grad)(const T *w, T *g, ptrdiff_t n, T l2)
 /* SGD as torch.optim.SGD (dampening 0): buf = momentum * buf + g, then the
  * step is buf, or g + momentum * buf with Nesterov.  buf starts at zero, which
  * gives torch's first step buf = g.  Without momentum buf is not touched. */
-FNN_CLONES void NAME(fnn_sgd)(T *w, const T *g, T *buf, ptrdiff_t n,
+FNN_TARGET static void INAME(fnn_sgd)(T *w, const T *g, T *buf, ptrdiff_t n,
                                      T lr, T momentum, int nesterov)
 {
     if (momentum == 0) {
@@ -63,7 +63,7 @@ FNN_CLONES void NAME(fnn_sgd)(T *w, const T *g, T *buf, ptrdiff_t n,
 /* Adam as torch.optim.Adam: m and v are the moment estimates; step_size is
  * lr / (1 - beta1^t) and inv_bc2_sqrt is 1 / sqrt(1 - beta2^t), so that
  * w -= step_size * m / (sqrt(v) * inv_bc2_sqrt + eps) is torch's formula. */
-FNN_CLONES void NAME(fnn_adam)(T *w, const T *g, T *m, T *v, ptrdiff_t n,
+FNN_TARGET static void INAME(fnn_adam)(T *w, const T *g, T *m, T *v, ptrdiff_t n,
                                       T step_size, T beta1, T beta2,
                                       T inv_bc2_sqrt, T eps)
 {
