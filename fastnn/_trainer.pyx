@@ -13,7 +13,11 @@ raises TypeError/ValueError instead of reading or writing out of bounds.
 cimport numpy as cnp
 from libc.math cimport exp, log, log1p, fabs, isfinite
 from libc.string cimport memcpy, memset
-from cpython.exc cimport PyErr_CheckSignals
+
+cdef extern from "Python.h":
+    # Declared without Cython's exception check: the exception a handler sets
+    # must stay pending until Trainer.run, after the loop restored the FPU mode.
+    int _check_signals "PyErr_CheckSignals" () noexcept
 
 import numpy as np
 
@@ -294,7 +298,7 @@ cdef bint _signal_raised() noexcept nogil:
     """Run Python's pending signal handlers; True if one raised (the
     exception is then set, and the caller must stop and propagate it)."""
     with gil:
-        return PyErr_CheckSignals() != 0
+        return _check_signals() != 0
 
 
 cdef int _propagate_pending() except -1:
