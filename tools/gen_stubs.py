@@ -8,7 +8,8 @@ time is generated here from that same registry:
 
 - fastnn/activations.pyi: ``__all__`` and the overloads of every activation;
 - fastnn/__init__.pyi: the re-exports of fastnn.activations and ``__all__``;
-- fastnn/_kernels.pxd: the members of the Cython ``fnn_activation`` enum.
+- fastnn/_kernels.pxd: the members of the Cython ``fnn_activation`` enum;
+- fastnn/_kernels.pyi: the members of its stub.
 
 Each region sits between ``BEGIN generated`` / ``END generated`` marker
 comments.  Usage (from the checkout, after building in place)::
@@ -97,6 +98,12 @@ def pxd_enum_members():
                    for name, _, _, _ in _kernels.activation_table())
 
 
+def enum_stub_members():
+    from fastnn import _kernels
+    return "".join(f"    FNN_{name.upper()} = {i}\n"
+                   for name, i, _, _ in _kernels.activation_table())
+
+
 def _replace_region(text, key, content, comment="#"):
     pattern = re.compile(rf"(^[ ]*{re.escape(comment)} {re.escape(BEGIN)}: {key}\n)"
                          rf"(.*?)(^[ ]*{re.escape(comment)} {re.escape(END)}: {key}\n)",
@@ -114,6 +121,7 @@ def generated_files():
         ROOT / "fastnn" / "__init__.pyi": [("imports", top_level_imports()),
                                            ("__all__", top_level_all())],
         ROOT / "fastnn" / "_kernels.pxd": [("enum", pxd_enum_members())],
+        ROOT / "fastnn" / "_kernels.pyi": [("enum stub", enum_stub_members())],
     }
     out = {}
     for path, parts in regions.items():
