@@ -17,7 +17,7 @@ import fastnn
 rng = np.random.default_rng(0)
 X = rng.standard_normal((%(rows)d, 64)).astype(np.float32)
 y = rng.integers(0, 10, X.shape[0])
-net = fastnn.Network([64, 256, 10], ["relu", "softmax"], loss="cross_entropy", seed=0)
+net = fastnn.Network([64, 1024, 1024, 10], ["relu", "relu", "softmax"], loss="cross_entropy", seed=0)
 net.fit(X[:64], y[:64], epochs=1, batch_size=32)        # builds the trainer
 before = net._flat.copy()
 print("fitting", flush=True)
@@ -40,11 +40,11 @@ except KeyboardInterrupt:
 def test_sigint_interrupts_a_compiled_epoch_quickly():
     latencies = []
     for _ in range(3):
-        child = subprocess.Popen([sys.executable, "-c", _CHILD % {"rows": 100_000}],
+        child = subprocess.Popen([sys.executable, "-c", _CHILD % {"rows": 200_000}],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             assert child.stdout.readline().strip() == "fitting"
-            time.sleep(0.5)                   # well inside the epoch (several seconds)
+            time.sleep(0.5)                   # well inside the epoch (tens of seconds)
             sent = time.monotonic()
             child.send_signal(signal.SIGINT)
             out, err = child.communicate(timeout=60)

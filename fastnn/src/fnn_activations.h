@@ -1,5 +1,6 @@
 /* Scalar activation functions, their derivatives and fused backward passes,
- * written once for any floating type T (see fnn_math.h for the traits).
+ * written once for any floating type T (the traits: fnn_traits_f32.h and
+ * fnn_traits_f64.h; the elementary functions: fnn_math.h).
  *
  * Each activation ACT has three inline functions:
  *   ACT_fwd(x, p)     f(x)

@@ -1,7 +1,10 @@
 /* fastnn's elementwise kernels, generated for float and double from the
  * type-generic headers: fnn_math.h (exp, expm1, log1p), fnn_gelu.h,
  * fnn_activations.h (scalar f, f', backward) and fnn_loops.h (array loops,
- * softmax rows, dispatch by activation id).  fnn_traits_*.h set the type. */
+ * softmax rows, switch by activation id; once per instruction-set level
+ * through fnn_for_each_isa.h).  fnn_traits_*.h set the type.  Also the
+ * dispatcher: the per-level tables, the level selection (fnn_dispatch.h) and
+ * the public entry points that call through the selected table. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
