@@ -34,15 +34,24 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
-extensions = [
-    Extension(
-        "fastnn._kernels",
-        sources=["fastnn/_kernels.pyx", "fastnn/src/fnn_kernels.c"],
+def _extension(name, c_sources):
+    """fastnn.<name> from fastnn/<name>.pyx and the C sources it calls."""
+    return Extension(
+        f"fastnn.{name}",
+        sources=[f"fastnn/{name}.pyx"] + [f"fastnn/src/{c}" for c in c_sources],
         include_dirs=[np.get_include(), "fastnn/src"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         depends=[os.path.join("fastnn/src", f) for f in os.listdir("fastnn/src")]
-        + ["fastnn/_dense.pxi"],
+        + [os.path.join("fastnn", f) for f in os.listdir("fastnn") if f.endswith(".pxd")],
     )
+
+
+# The elementwise kernels, the dense layer and the training loop; each links
+# the C translation units it calls (fastnn/_fnn.pxd declares them).
+extensions = [
+    _extension("_kernels", ["fnn_kernels.c"]),
+    _extension("_dense", ["fnn_kernels.c", "fnn_train.c"]),
+    _extension("_trainer", ["fnn_kernels.c", "fnn_train.c"]),
 ]
 
 setup(

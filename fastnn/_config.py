@@ -1,4 +1,5 @@
 """Build and run-time facts for bug reports: fastnn.show_config()."""
+import os
 import platform
 import sys
 
@@ -20,10 +21,21 @@ def config():
         "compiler flags": flags,
         "simd targets compiled": compiled,
         "simd target selected": selected,
+        "simd override": _override(),
         "openmp": "enabled" if _kernels.openmp_enabled() else "disabled",
         "openmp threads": str(_kernels.get_num_threads()),
         "numpy": np.__version__,
     }
+
+
+def _override():
+    """What FASTNN_CPU_CAPABILITY asked for and what the dispatcher did."""
+    request = os.environ.get(_kernels.CPU_CAPABILITY_ENV)
+    if not request:
+        return f"none ({_kernels.CPU_CAPABILITY_ENV} not set: the CPU's best)"
+    chosen = _kernels.selected_cpu_capability()
+    verdict = "honoured" if chosen == request else f"not runnable here, running {chosen}"
+    return f"{_kernels.CPU_CAPABILITY_ENV}={request} ({verdict})"
 
 
 def show_config(file=None):

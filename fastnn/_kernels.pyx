@@ -3,7 +3,8 @@
 """Compiled kernels of fastnn.
 
 Only kernels live here: the elementwise activations (C, fnn_kernels.c) with
-their array handling, and the dense-layer and training loops.  The public,
+their array handling.  The dense layer (fastnn._dense) and the training loop
+(fastnn._trainer) are their own modules, re-exported at the end.  The public,
 documented face of these functions is :mod:`fastnn.activations`; nothing in
 this module is meant to be called with unchecked arguments except through it.
 
@@ -27,56 +28,83 @@ import numpy as np
 
 cnp.import_array()
 
-cdef extern from "fnn_kernels.h" nogil:
-    int FNN_N_ACTIVATIONS
-    int fnn_forward_f32(int act, const float *x, float *y, Py_ssize_t n, double p)
-    int fnn_forward_f64(int act, const double *x, double *y, Py_ssize_t n, double p)
-    int fnn_derivative_f32(int act, const float *x, float *y, Py_ssize_t n, double p)
-    int fnn_derivative_f64(int act, const double *x, double *y, Py_ssize_t n, double p)
-    int fnn_backward_f32(int act, const float *g, const float *s, float *y,
-                         Py_ssize_t n, double p)
-    int fnn_backward_f64(int act, const double *g, const double *s, double *y,
-                         Py_ssize_t n, double p)
-    void fnn_softmax_rows_f32(const float *x, float *y, Py_ssize_t rows, Py_ssize_t cols)
-    void fnn_softmax_rows_f64(const double *x, double *y, Py_ssize_t rows, Py_ssize_t cols)
-    void fnn_log_softmax_rows_f32(const float *x, float *y, Py_ssize_t rows, Py_ssize_t cols)
-    void fnn_log_softmax_rows_f64(const double *x, double *y, Py_ssize_t rows, Py_ssize_t cols)
-    void fnn_softmax_backward_rows_f32(const float *g, const float *y, float *out,
-                                       Py_ssize_t rows, Py_ssize_t cols)
-    void fnn_softmax_backward_rows_f64(const double *g, const double *y, double *out,
-                                       Py_ssize_t rows, Py_ssize_t cols)
-    const char *fnn_simd_selected_name()
-    const char *fnn_simd_compiled_names()
-    const char *fnn_build_flags()
-    const char *fnn_compiler()
+from fastnn._fnn cimport *
 
-cdef extern from "fnn_omp.h" nogil:
-    int fnn_omp_max_threads()
-    void fnn_omp_set_threads(int n)
-    int fnn_omp_enabled()
 
-ctypedef fused real:
-    float
-    double
+def activation_table():
+    """The C list of activations (fnn_activation_list.h), in id order.
 
-# Ids of the C kernels, in fnn_kernels.h's order.
-ACTIVATION_IDS = {
-    "identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4,
-    "elu": 5, "softplus": 6, "silu": 7, "gelu": 8, "gelu_tanh": 9,
-}
-assert len(ACTIVATION_IDS) == FNN_N_ACTIVATIONS
+    Returns
+    -------
+    list of tuple (name, id, saves, default_init)
+        ``saves`` is "input" or "output" (what the backward reads),
+        ``default_init`` the weight init a network uses before it.
+    """
+    cdef const char *name
+    cdef const char *saves
+    cdef const char *init
+    table = []
+    for i in range(FNN_N_ACTIVATIONS):
+        fnn_activation_info(i, &name, &saves, &init)
+        table.append((name.decode(), i, saves.decode(), init.decode()))
+    return table
 
-# What each loop computes.
-cdef enum:
-    _FORWARD = 0
-    _DERIVATIVE = 1
-    _BACKWARD = 2
+
+# Name -> id of the C kernels, from the list itself.
+ACTIVATION_IDS = {name: i for name, i, _, _ in activation_table()}
+
+# The Cython enum (_kernels.pxd) must name the same ids as the C list: a
+# mismatch would send a name to another activation's kernel.
+if {m.name: int(m) for m in fnn_activation} != {
+        "FNN_" + name.upper(): i for name, i in ACTIVATION_IDS.items()}:
+    raise ImportError("fastnn/_kernels.pxd's fnn_activation disagrees with "
+                      "fastnn/src/fnn_activation_list.h")
 
 # Below this many elements a second thread costs more than it saves.  Waking
 # the OpenMP team costs about 1 us here; measured break-even (float32, 2 cores):
 # relu ~32k elements, sigmoid ~8k, gelu ~4k.  One threshold for all kernels,
 # set at the cheapest kernel's break-even, never makes a call slower.
 cdef Py_ssize_t PARALLEL_MIN = 1 << 15
+
+
+# ---------------------------------------------------------------- SIMD level
+
+# Read once, at load: FASTNN_CPU_CAPABILITY=baseline|avx2|avx512 forces that
+# level of the kernel loops (as PyTorch's ATEN_CPU_CAPABILITY does), so that
+# each can be tested on one machine.  A level the CPU cannot run, or an
+# unknown name, falls back to the best level the CPU runs, with a warning.
+CPU_CAPABILITY_ENV = "FASTNN_CPU_CAPABILITY"
+
+
+def _apply_cpu_capability():
+    import warnings
+    request = os.environ.get(CPU_CAPABILITY_ENV)
+    status = _select_isa(request)
+    if status == FNN_ISA_UNKNOWN:
+        warnings.warn(f"{CPU_CAPABILITY_ENV}={request!r} is not one of 'baseline', "
+                      f"'avx2', 'avx512'; using {fnn_simd_selected_name().decode()}",
+                      RuntimeWarning, stacklevel=2)
+    elif status == FNN_ISA_UNSUPPORTED:
+        warnings.warn(f"{CPU_CAPABILITY_ENV}={request!r}: this CPU (or build) cannot run "
+                      f"it; using {fnn_simd_selected_name().decode()}",
+                      RuntimeWarning, stacklevel=2)
+
+
+_apply_cpu_capability()
+
+# FASTNN_CPU_CAPABILITY's values, by level (fnn_dispatch.h's order).
+_CPU_CAPABILITIES = ("baseline", "avx2", "avx512")
+
+
+def available_cpu_capabilities():
+    """The FASTNN_CPU_CAPABILITY values this CPU and build can run, lowest
+    first (only "baseline" where the build has no run-time dispatch)."""
+    return list(_CPU_CAPABILITIES[:fnn_isa_best() + 1])
+
+
+def selected_cpu_capability():
+    """The FASTNN_CPU_CAPABILITY value of the level the kernels run."""
+    return _CPU_CAPABILITIES[fnn_isa_level()]
 
 
 # ---------------------------------------------------------------- threads
@@ -94,14 +122,27 @@ cdef inline int _num_threads() noexcept nogil:
     return available
 
 
+# True in a process made by fork() from one that had loaded this module.
+cdef bint _forked_child = False
+
+
 def _after_fork_in_child():
     """GNU OpenMP's thread pool does not survive fork(): a forked child that
     entered a parallel region the parent had used would hang.  The child
-    therefore runs the kernels on one thread (spawn-started processes are
-    unaffected)."""
-    global _requested_threads
+    therefore runs the kernels on one thread, and set_num_threads refuses
+    more (spawn-started processes are unaffected)."""
+    global _requested_threads, _forked_child
     _requested_threads = 1
+    _forked_child = True
     fnn_omp_set_threads(1)
+
+
+def _available_cpus():
+    """CPUs this process may run on: its affinity mask where the OS has one
+    (Linux; a container's or taskset's limit), else os.cpu_count()."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 if hasattr(os, "register_at_fork"):      # POSIX only; Windows has no fork()
@@ -116,15 +157,29 @@ def get_num_threads():
 def set_num_threads(n):
     """Set the number of OpenMP threads the kernels use (n >= 1).
 
+    A count above the CPUs this process may run on (its affinity mask, else
+    os.cpu_count()) is capped to that number: more threads than CPUs only
+    cost, and thousands would make the OpenMP runtime fail to create them or
+    overflow its stack.
+
     Raises TypeError unless n is an integer (a float such as 1.5 would
-    otherwise be truncated silently), ValueError if n < 1."""
+    otherwise be truncated silently), ValueError if n < 1, RuntimeError for
+    n > 1 in a process forked from one that had loaded fastnn (GNU OpenMP's
+    threads do not survive fork(): the kernels would deadlock; start such
+    workers with the "spawn" or "forkserver" method instead)."""
     if isinstance(n, bool) or not hasattr(n, "__index__"):
         raise TypeError(f"n must be an integer, got {type(n).__name__}")
     n = n.__index__()
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
+    if _forked_child and n > 1:
+        raise RuntimeError(
+            f"cannot use {n} threads in a process started by fork(): OpenMP's thread "
+            f"pool does not survive fork() and the kernels would deadlock; this process "
+            f"keeps 1 thread (use multiprocessing's 'spawn' or 'forkserver' start method "
+            f"for parallel workers)")
     global _requested_threads
-    _requested_threads = min(n, 1 << 16)
+    _requested_threads = min(n, _available_cpus())
     fnn_omp_set_threads(_requested_threads)
 
 
@@ -139,7 +194,8 @@ def build_info():
 
 
 def simd_info():
-    """(targets compiled, target selected at run time) of the kernel loops."""
+    """(targets compiled, target selected at run time) of the kernel loops,
+    as the dispatcher reports them (after FASTNN_CPU_CAPABILITY)."""
     return (fnn_simd_compiled_names().decode(), fnn_simd_selected_name().decode())
 
 
@@ -251,22 +307,6 @@ cdef cnp.ndarray _empty_like(cnp.ndarray a):
 
 
 # ---------------------------------------------------------------- elementwise
-
-cdef inline int _loop(int what, int act, const real *a, const real *b, real *y,
-                      Py_ssize_t n, double p) noexcept nogil:
-    if real is float:
-        if what == _FORWARD:
-            return fnn_forward_f32(act, a, y, n, p)
-        if what == _DERIVATIVE:
-            return fnn_derivative_f32(act, a, y, n, p)
-        return fnn_backward_f32(act, a, b, y, n, p)
-    else:
-        if what == _FORWARD:
-            return fnn_forward_f64(act, a, y, n, p)
-        if what == _DERIVATIVE:
-            return fnn_derivative_f64(act, a, y, n, p)
-        return fnn_backward_f64(act, a, b, y, n, p)
-
 
 cdef void _run_flat(int what, int act, const real *a, const real *b, real *y,
                     Py_ssize_t n, double p) noexcept nogil:
@@ -452,4 +492,7 @@ def rowwise(int what, x, y=None, int axis=-1, out=None):
     return out
 
 
-include "_dense.pxi"
+# The dense layer and the training loop are their own modules; their names
+# are re-exported here, where fastnn.dense and fastnn.network look them up.
+from fastnn._dense import dense_backward_into, dense_forward_into
+from fastnn._trainer import LOSS_IDS, OPTIMIZER_IDS, SK_POISSON_ID, SOFTMAX_ID, Trainer

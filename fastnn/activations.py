@@ -66,6 +66,52 @@ _SHARED_DOC = """
 
 
 @dataclass(frozen=True)
+class _Doc:
+    """How the docstrings describe one activation (the math is in C)."""
+    title: str
+    formula: str
+    derivative: str
+    param: Optional[str] = None     # keyword name of the parameter
+    default: Optional[float] = None
+    param_doc: str = ""
+
+
+# Docstrings by name.  Which activations exist, their ids, what the backward
+# reads and the default init come from the C list (fnn_activation_list.h,
+# read through _kernels.activation_table()); tests check both agree.
+_DOCS = {
+    "identity": _Doc("Identity (linear) activation", "f(x) = x", "f'(x) = 1"),
+    "sigmoid": _Doc("Logistic sigmoid", "f(x) = 1 / (1 + exp(-x)), computed without overflow",
+                    "f'(x) = f(x) (1 - f(x)), without cancellation in the tails"),
+    "tanh": _Doc("Hyperbolic tangent", "f(x) = tanh(x); tanh(-0.0) = -0.0",
+                 "f'(x) = 1 - tanh(x)^2 = sech(x)^2, accurate in the tails"),
+    "relu": _Doc("Rectified linear unit", "f(x) = max(0, x)",
+                 "f'(x) = 1 for x >= 0, else 0 (the convention ReLU'(0) = 1)"),
+    "leaky_relu": _Doc("Leaky rectified linear unit",
+                       "f(x) = x for x >= 0, else alpha x", "f'(x) = 1 for x >= 0, else alpha",
+                       "alpha", 0.01, "Slope for negative inputs, in [0, 1]."),
+    "elu": _Doc("Exponential linear unit", "f(x) = x for x >= 0, else alpha (exp(x) - 1)",
+                "f'(x) = 1 for x >= 0, else alpha exp(x)", "alpha", 1.0,
+                "Scale of the negative branch, >= 0."),
+    "softplus": _Doc("Softplus", "f(x) = log(1 + exp(x)), computed without overflow",
+                     "f'(x) = sigmoid(x)"),
+    "silu": _Doc("Sigmoid-weighted linear unit (swish)", "f(x) = x sigmoid(x)",
+                 "f'(x) = sigmoid(x) (1 + x (1 - sigmoid(x)))"),
+    "gelu": _Doc("Gaussian error linear unit",
+                 "f(x) = x Phi(x) = x erfc(-x / sqrt 2) / 2 (approximate='none'), or "
+                 "x sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3)) = 0.5 x (1 + tanh(...)) "
+                 "(approximate='tanh')",
+                 "f'(x) = Phi(x) + x phi(x) (exact), or the derivative of the tanh form",
+                 "approximate", "none",
+                 "'none' for the exact erf form, 'tanh' for the tanh approximation."),
+}
+
+# C kernels that are a parameter value of another public function rather
+# than functions of their own: name -> (public function, fixed keywords).
+_VARIANT_OF = {"gelu_tanh": ("gelu", {"approximate": "tanh"})}
+
+
+@dataclass(frozen=True)
 class _Spec:
     """What the docstrings and the registry need to know of one activation."""
     name: str
@@ -76,34 +122,18 @@ class _Spec:
     param: Optional[str] = None     # keyword name of the parameter
     default: Optional[float] = None
     param_doc: str = ""
+    default_init: str = "glorot_uniform"
 
 
-_SPECS = [
-    _Spec("identity", "Identity (linear) activation", "f(x) = x", "f'(x) = 1", "input"),
-    _Spec("sigmoid", "Logistic sigmoid", "f(x) = 1 / (1 + exp(-x)), computed without overflow",
-          "f'(x) = f(x) (1 - f(x)), without cancellation in the tails", "output"),
-    _Spec("tanh", "Hyperbolic tangent", "f(x) = tanh(x); tanh(-0.0) = -0.0",
-          "f'(x) = 1 - tanh(x)^2 = sech(x)^2, accurate in the tails", "output"),
-    _Spec("relu", "Rectified linear unit", "f(x) = max(0, x)",
-          "f'(x) = 1 for x >= 0, else 0 (1 at 0, the article's convention)", "input"),
-    _Spec("leaky_relu", "Leaky rectified linear unit",
-          "f(x) = x for x >= 0, else alpha x", "f'(x) = 1 for x >= 0, else alpha",
-          "input", "alpha", 0.01, "Slope for negative inputs, in [0, 1]."),
-    _Spec("elu", "Exponential linear unit", "f(x) = x for x >= 0, else alpha (exp(x) - 1)",
-          "f'(x) = 1 for x >= 0, else alpha exp(x)", "input", "alpha", 1.0,
-          "Scale of the negative branch, >= 0."),
-    _Spec("softplus", "Softplus", "f(x) = log(1 + exp(x)), computed without overflow",
-          "f'(x) = sigmoid(x)", "input"),
-    _Spec("silu", "Sigmoid-weighted linear unit (swish)", "f(x) = x sigmoid(x)",
-          "f'(x) = sigmoid(x) (1 + x (1 - sigmoid(x)))", "input"),
-    _Spec("gelu", "Gaussian error linear unit",
-          "f(x) = x Phi(x) = x erfc(-x / sqrt 2) / 2 (approximate='none'), or "
-          "x sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3)) = 0.5 x (1 + tanh(...)) "
-          "(approximate='tanh')",
-          "f'(x) = Phi(x) + x phi(x) (exact), or the derivative of the tanh form",
-          "input", "approximate", "none",
-          "'none' for the exact erf form, 'tanh' for the tanh approximation."),
-]
+def _spec(name, saves, default_init):
+    doc = _DOCS.get(name) or _Doc(name, f"f(x) = {name}(x)", f"f'(x) = {name}'(x)")
+    return _Spec(name, doc.title, doc.formula, doc.derivative, saves, doc.param, doc.default,
+                 doc.param_doc, default_init)
+
+
+# One public function family per C kernel, in the C list's order.
+_SPECS = [_spec(name, saves, init) for name, _, saves, init in _kernels.activation_table()
+          if name not in _VARIANT_OF]
 
 
 def _kernel_id_and_param(spec, value):
@@ -229,6 +259,9 @@ class Activation:
         Id of the C kernel (None for softmax), for the compiled layers.
     param : float
         The numeric parameter the kernel takes (alpha), 0 if none.
+    default_init : str
+        The weight init a network uses for the layer this activation ends:
+        ``"he_uniform"`` for the ReLU family, ``"glorot_uniform"`` otherwise.
     """
     name: str
     forward: Callable
@@ -237,6 +270,7 @@ class Activation:
     saves: str
     kernel_id: Optional[int]
     param: float = 0.0
+    default_init: str = "glorot_uniform"
 
 
 _namespace = {}
@@ -322,18 +356,19 @@ def _as_axis(axis):
 
 
 def _registry():
+    """name -> Activation for every C kernel (the list's order), then softmax."""
+    specs = {spec.name: spec for spec in _SPECS}
     table = {}
-    for spec in _SPECS:
-        names = [spec.name] if spec.name != "gelu" else ["gelu", "gelu_tanh"]
-        for name in names:
-            fwd, der, bwd = (_namespace[spec.name], _namespace[f"{spec.name}_derivative"],
-                             _namespace[f"{spec.name}_backward"])
-            if name == "gelu_tanh":
-                fwd, der, bwd = (_bound(f, approximate="tanh") for f in (fwd, der, bwd))
-            table[name] = Activation(name, fwd, der, bwd, spec.saves,
-                                     _kernels.ACTIVATION_IDS[name],
-                                     float(spec.default) if spec.name in ("leaky_relu", "elu")
-                                     else 0.0)
+    for name, kernel_id, saves, default_init in _kernels.activation_table():
+        public, fixed = _VARIANT_OF.get(name, (name, {}))
+        spec = specs[public]
+        fwd, der, bwd = (_namespace[public], _namespace[f"{public}_derivative"],
+                         _namespace[f"{public}_backward"])
+        if fixed:
+            fwd, der, bwd = (_bound(f, **fixed) for f in (fwd, der, bwd))
+        table[name] = Activation(name, fwd, der, bwd, saves, kernel_id,
+                                 float(spec.default) if spec.param == "alpha" else 0.0,
+                                 default_init)
     table["softmax"] = Activation("softmax", softmax, None, softmax_backward, "output", None)
     return table
 

@@ -265,3 +265,44 @@ def test_unaligned_and_byte_swapped_arrays_are_converted(dtype):
         out = convert(np.zeros_like(A))
         assert fastnn.dense_forward(X, W, b, "tanh", out=out) is out
         np.testing.assert_array_equal(out, A)
+
+
+# ---------------------------------------------------------------- 32-bit BLAS limits
+
+def test_trainer_refuses_a_layer_width_beyond_blas_int_before_allocating():
+    from fastnn import _kernels
+    import tracemalloc
+    params = np.zeros(4, np.float32)
+    grads = np.zeros(4, np.float32)
+    too_wide = 2**31
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"sizes\[1\] = 2147483648"):
+            _kernels.Trainer([3, too_wide, 2], [_kernels.ACTIVATION_IDS["relu"],
+                                                _kernels.SOFTMAX_ID],
+                             [0.0, 0.0], [False, True], _kernels.LOSS_IDS["cross_entropy"],
+                             0.0, 32, params, grads, [0, 0], [0, 0])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20              # nothing of the layer's size was allocated
+
+
+def test_trainer_refuses_a_batch_beyond_blas_int():
+    from fastnn import _kernels
+    params = np.zeros(3 * 2 + 2, np.float32)
+    with pytest.raises(ValueError, match="batch"):
+        _kernels.Trainer([3, 2], [_kernels.SOFTMAX_ID], [0.0], [True],
+                         _kernels.LOSS_IDS["cross_entropy"], 0.0, 2**31, params,
+                         np.zeros_like(params), [0], [6])
+
+
+def test_dense_kernels_check_every_dimension_even_of_empty_arrays():
+    from fastnn import _kernels
+    # A (0, 2**31) view costs no memory; its width must not reach BLAS as a
+    # truncated int.
+    X = np.lib.stride_tricks.as_strided(np.zeros(1, np.float32), (0, 2**31), (4, 4))
+    W = np.lib.stride_tricks.as_strided(np.zeros(1, np.float32), (2**31, 1), (4, 4))
+    with pytest.raises(ValueError, match="too large for 32-bit BLAS"):
+        _kernels.dense_forward_into(X, W, np.zeros(1, np.float32), 0, 0.0,
+                                    np.zeros((0, 1), np.float32), np.zeros((0, 1), np.float32))

@@ -77,10 +77,65 @@ def test_two_threads_match_a_serial_loop_over_chunks(restore_threads):
 
 
 @needs_openmp
+def _cpus():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
 def test_set_get_num_threads_round_trip(restore_threads):
-    for n in (1, 2, 3, 1):
+    for n in sorted({1, min(2, _cpus()), _cpus()}) + [1]:
         fastnn.set_num_threads(n)
-        assert fastnn.get_num_threads() == n
+        assert fastnn.get_num_threads() == (n if _kernels.openmp_enabled() else 1)
+
+
+@pytest.mark.parametrize("n", [_cpus() + 1, 600, 30_000, 100_000, 2**40])
+def test_counts_above_the_cpus_are_capped(n, restore_threads):
+    fastnn.set_num_threads(n)
+    assert fastnn.get_num_threads() == (_cpus() if _kernels.openmp_enabled() else 1)
+
+
+def _run_python(code, timeout=60):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_huge_thread_count_then_a_parallel_kernel_does_not_crash():
+    # Uncapped, 100000 threads overflowed libgomp's stack (SIGSEGV) and
+    # 600..30000 failed thread creation (exit 1).
+    run = _run_python("import numpy as np, fastnn\n"
+                      "for n in (100000, 30000, 600):\n"
+                      "    fastnn.set_num_threads(n)\n"
+                      "    y = fastnn.sigmoid(np.zeros(2_000_000, np.float32))\n"
+                      "    assert float(y[0]) == 0.5\n"
+                      "print(fastnn.get_num_threads())")
+    assert run.returncode == 0, run.stderr
+    assert int(run.stdout) <= _cpus()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
+def test_forked_child_refuses_more_threads_and_never_deadlocks():
+    code = """
+import os, numpy as np, fastnn
+fastnn.set_num_threads(2)
+fastnn.sigmoid(np.zeros(2_000_000, np.float32))        # the parent's pool is up
+pid = os.fork()
+if pid == 0:
+    status = 0
+    try:
+        fastnn.set_num_threads(2)
+        status = 3                                     # accepted: would deadlock
+    except RuntimeError as exc:
+        status = 0 if "fork" in str(exc) else 4
+    fastnn.set_num_threads(1)                          # one thread stays allowed
+    y = fastnn.sigmoid(np.zeros(2_000_000, np.float32))
+    os._exit(status if fastnn.get_num_threads() == 1 and float(y[0]) == 0.5 else 5)
+_, code = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(code))
+"""
+    run = _run_python(code, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "0"
 
 
 @pytest.mark.parametrize("bad", [0, -1])

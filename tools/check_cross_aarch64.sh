@@ -24,8 +24,10 @@ flags=(-O3 -g0 -std=gnu11 -fno-math-errno -fno-trapping-math -fopenmp -fPIC)
 numpy_inc="$("$python" -c 'import numpy; print(numpy.get_include())')"
 python_inc="$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
 
-echo "== fnn_kernels.c ($("$cc" -dumpfullversion), -Wall -Wextra -Werror)"
-"$cc" "${flags[@]}" -Wall -Wextra -Werror -c fastnn/src/fnn_kernels.c -o "$tmp/fnn_kernels.o"
+for c in fastnn/src/*.c; do
+    echo "== $c ($("$cc" -dumpfullversion), -Wall -Wextra -Werror)"
+    "$cc" "${flags[@]}" -Wall -Wextra -Werror -c "$c" -o "$tmp/c_$(basename "$c" .c).o"
+done
 
 for pyx in fastnn/*.pyx; do
     name="$(basename "$pyx" .pyx)"
@@ -35,16 +37,22 @@ for pyx in fastnn/*.pyx; do
         -DNPY_NO_DEPRECATED_API=NPY_1_7_API_VERSION -c "$tmp/$name.c" -o "$tmp/$name.o"
 done
 
-echo "== link as an aarch64 shared object"
-"$cc" -shared -fopenmp "$tmp"/*.o -lm -o "$tmp/fastnn_aarch64.so"
-# Undefined symbols that are not the Python/NumPy C API would fail at import.
-unresolved="$("$cc" -shared -fopenmp -Wl,--no-undefined "$tmp"/*.o -lm -o /dev/null 2>&1 \
-    | grep -o "undefined reference to \`[^']*'" | sed "s/undefined reference to \`//; s/'$//" \
-    | grep -v -E '^_?_?Py|^PyArray' | sort -u || true)"
-if [[ -n "$unresolved" ]]; then
-    echo "unresolved non-Python symbols:" >&2
-    echo "$unresolved" >&2
-    exit 1
-fi
-"${cc%gcc}readelf" -h "$tmp/fastnn_aarch64.so" | grep -E "Type:|Machine:"
+# One shared object per extension module, each with the C sources (as setup.py
+# links them; the elementwise module does not call fnn_train.c).
+for pyx in fastnn/*.pyx; do
+    name="$(basename "$pyx" .pyx)"
+    echo "== link $name as an aarch64 shared object"
+    objs=("$tmp/$name.o" "$tmp"/c_*.o)
+    "$cc" -shared -fopenmp "${objs[@]}" -lm -o "$tmp/${name}_aarch64.so"
+    # Undefined symbols that are not the Python/NumPy C API would fail at import.
+    unresolved="$("$cc" -shared -fopenmp -Wl,--no-undefined "${objs[@]}" -lm -o /dev/null 2>&1 \
+        | grep -o "undefined reference to \`[^']*'" | sed "s/undefined reference to \`//; s/'$//" \
+        | grep -v -E '^_?_?Py|^PyArray|gemm_$' | sort -u || true)"
+    if [[ -n "$unresolved" ]]; then
+        echo "unresolved non-Python symbols in $name:" >&2
+        echo "$unresolved" >&2
+        exit 1
+    fi
+    "${cc%gcc}readelf" -h "$tmp/${name}_aarch64.so" | grep -E "Type:|Machine:"
+done
 echo "aarch64 cross-compile: ok"

@@ -2,10 +2,12 @@
 """Check that a wheel's x86-64 extension needs nothing beyond the baseline ISA.
 
 A fastnn wheel must run on every x86-64 CPU.  The kernel loops are compiled
-three times with GCC's ``target_clones`` (baseline, x86-64-v3, x86-64-v4) and
-an ifunc resolver picks one at load time, so AVX/AVX-512 code is allowed only
-inside those clones: the functions whose symbol names carry
-``.arch_x86_64_v3`` or ``.arch_x86_64_v4``.  Everything else, the Cython
+three times with the ``target("arch=...")`` attribute (baseline, x86-64-v3,
+x86-64-v4; fastnn/src/fnn_for_each_isa.h) and a table of function pointers
+picks one at load time, so AVX/AVX-512 code is allowed only inside those
+copies: the functions whose symbol names carry ``_isa_x86_64_v3`` or
+``_isa_x86_64_v4`` (or GCC's ``target_clones`` markers ``.arch_x86_64_v3``,
+``.arch_x86_64_v4``).  Everything else, the Cython
 module included, must stay within x86-64 baseline (SSE2).  A stray
 ``-march=native`` or ``-mavx2`` would show up here as VEX/EVEX code, ymm/zmm or
 mask registers, or SSE3..SSE4.2/BMI/popcnt instructions outside the clones.
@@ -31,7 +33,7 @@ import zipfile
 
 # Symbol-name markers of the run-time-dispatched clones (GCC names them
 # "<fn>.arch_x86_64_v3" and may add ".cold", ".part.0", ... after that).
-CLONE_MARKERS = (".arch_x86_64_v3", ".arch_x86_64_v4")
+CLONE_MARKERS = ("_isa_x86_64_v3", "_isa_x86_64_v4", ".arch_x86_64_v3", ".arch_x86_64_v4")
 
 # Registers that do not exist on a baseline x86-64: AVX ymm, AVX-512 zmm and
 # opmask k0-k7 (AT&T syntax, as objdump prints by default).

@@ -24,7 +24,6 @@ from fastnn.network._tasks import Task, task_for
 
 __all__ = ["ActivationSpec", "activation_entry"]
 
-_RELU_FAMILY = {"relu", "leaky_relu", "elu", "softplus", "silu", "gelu", "gelu_tanh"}
 _INITS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal")
 # The activations whose kernel takes a parameter, and its keyword.
 _PARAMETRISED = {"leaky_relu": "alpha", "elu": "alpha"}
@@ -112,7 +111,7 @@ def _activations(activations: Any, sizes: list[int]) -> list[Activation]:
 
 def _init_names(init: Any, acts: list[Activation]) -> list[str]:
     if init is None:
-        return ["he_uniform" if a.name in _RELU_FAMILY else "glorot_uniform" for a in acts]
+        return [a.default_init for a in acts]
     names = [init] * len(acts) if isinstance(init, str) else list(init)
     if len(names) != len(acts):
         raise ValueError(f"init needs one name per layer ({len(acts)}), got {len(names)}")

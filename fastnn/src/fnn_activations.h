@@ -1,5 +1,6 @@
 /* Scalar activation functions, their derivatives and fused backward passes,
- * written once for any floating type T (see fnn_math.h for the traits).
+ * written once for any floating type T (the traits: fnn_traits_f32.h and
+ * fnn_traits_f64.h; the elementary functions: fnn_math.h).
  *
  * Each activation ACT has three inline functions:
  *   ACT_fwd(x, p)     f(x)
@@ -80,7 +81,7 @@ static inline T NAME(tanh_der)(T x, T p)
 }
 static inline T NAME(tanh_bwd)(T g, T y, T p) { (void)p; return g * ((1 - y) * (1 + y)); }
 
-/* ---- relu (derivative 1 at 0, the article's convention) ---- */
+/* ---- relu: the convention ReLU'(0) = 1 (the derivative at 0 is 1) ---- */
 static inline T NAME(relu_fwd)(T x, T p) { (void)p; return x < 0 ? 0 : x; }
 static inline T NAME(relu_der)(T x, T p) { (void)p; return NAME(select_sign)(x, 0, 1); }
 static inline T NAME(relu_bwd)(T g, T x, T p) { return g * NAME(relu_der)(x, p); }

@@ -1,7 +1,10 @@
 /* fastnn's elementwise kernels, generated for float and double from the
  * type-generic headers: fnn_math.h (exp, expm1, log1p), fnn_gelu.h,
  * fnn_activations.h (scalar f, f', backward) and fnn_loops.h (array loops,
- * softmax rows, dispatch by activation id).  fnn_traits_*.h set the type. */
+ * softmax rows, switch by activation id; once per instruction-set level
+ * through fnn_for_each_isa.h).  fnn_traits_*.h set the type.  Also the
+ * dispatcher: the per-level tables, the level selection (fnn_dispatch.h) and
+ * the public entry points that call through the selected table. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -9,8 +12,6 @@
 #include "fnn_dispatch.h"
 #include "fnn_kernels.h"
 
-const char *fnn_simd_selected_name(void) { return fnn_simd_selected(); }
-const char *fnn_simd_compiled_names(void) { return fnn_simd_compiled(); }
 
 #ifndef FNN_BUILD_FLAGS
 #define FNN_BUILD_FLAGS "unknown (built without setup.py)"
@@ -25,6 +26,22 @@ const char *fnn_simd_compiled_names(void) { return fnn_simd_compiled(); }
 #define FNN_COMPILER "unknown"
 #endif
 const char *fnn_build_flags(void) { return FNN_BUILD_FLAGS; }
+
+#define FNN_INFO_ENTRY(ID, name, saves, init) { #name, #saves, #init },
+static const struct { const char *name, *saves, *init; } fnn_activation_table[] = {
+    FNN_ACTIVATION_LIST(FNN_INFO_ENTRY)
+};
+#undef FNN_INFO_ENTRY
+
+int fnn_activation_info(int id, const char **name, const char **saves,
+                        const char **default_init)
+{
+    if (id < 0 || id >= FNN_N_ACTIVATIONS) return 0;
+    *name = fnn_activation_table[id].name;
+    *saves = fnn_activation_table[id].saves;
+    *default_init = fnn_activation_table[id].init;
+    return 1;
+}
 const char *fnn_compiler(void) { return FNN_COMPILER; }
 
 /* expm1(r) = r + r^2 P(r) on |r| <= ln2/2: coefficients of P, our own
@@ -106,17 +123,122 @@ static const double fnn_erfc_q_f64[] = {
 #define FNN_CAT(a, b) FNN_CAT_(a, b)
 #define NAME(f) FNN_CAT(f, SUF)
 
+#define FNN_ISA_TEMPLATE "fnn_loops.h"
+
 #include "fnn_traits_f32.h"
 #include "fnn_math.h"
 #include "fnn_gelu.h"
 #include "fnn_activations.h"
-#include "fnn_loops.h"
+#include "fnn_for_each_isa.h"
 #include "fnn_traits_end.h"
 
 #include "fnn_traits_f64.h"
 #include "fnn_math.h"
 #include "fnn_gelu.h"
 #include "fnn_activations.h"
-#include "fnn_loops.h"
+#include "fnn_for_each_isa.h"
 #include "fnn_traits_end.h"
 
+/* ---- dispatch: one table of entry points per instruction-set level ---- */
+
+#define FNN_TYPE_ENTRIES(T, SUF, ISA)                                         \
+    int (*forward_##SUF)(int, const T *, T *, ptrdiff_t, double);            \
+    int (*derivative_##SUF)(int, const T *, T *, ptrdiff_t, double);         \
+    int (*backward_##SUF)(int, const T *, const T *, T *, ptrdiff_t, double); \
+    void (*softmax_rows_##SUF)(const T *, T *, ptrdiff_t, ptrdiff_t);         \
+    void (*log_softmax_rows_##SUF)(const T *, T *, ptrdiff_t, ptrdiff_t);     \
+    void (*softmax_backward_rows_##SUF)(const T *, const T *, T *, ptrdiff_t, ptrdiff_t);
+struct fnn_kernel_fns { FNN_TYPE_ENTRIES(float, f32, _) FNN_TYPE_ENTRIES(double, f64, _) };
+#undef FNN_TYPE_ENTRIES
+
+#define FNN_TYPE_FNS(SUF, ISA)                                                \
+    fnn_forward_##SUF##_##ISA, fnn_derivative_##SUF##_##ISA,                  \
+    fnn_backward_##SUF##_##ISA, fnn_softmax_rows_##SUF##_##ISA,               \
+    fnn_log_softmax_rows_##SUF##_##ISA, fnn_softmax_backward_rows_##SUF##_##ISA
+#define FNN_ISA_FNS(ISA) { FNN_TYPE_FNS(f32, ISA), FNN_TYPE_FNS(f64, ISA) }
+static const struct fnn_kernel_fns fnn_kernel_table[FNN_N_ISA] = {
+    FNN_ISA_FNS(isa_baseline),
+#ifdef FNN_HAVE_ISA_DISPATCH
+    FNN_ISA_FNS(isa_x86_64_v3),
+    FNN_ISA_FNS(isa_x86_64_v4),
+#endif
+};
+#undef FNN_ISA_FNS
+#undef FNN_TYPE_FNS
+
+/* The selected level; the best one until fnn_isa_select runs. */
+static int fnn_selected_isa = -1;
+
+int fnn_isa_best(void)
+{
+#ifdef FNN_HAVE_ISA_DISPATCH
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return FNN_ISA_AVX512;
+    if (__builtin_cpu_supports("x86-64-v3")) return FNN_ISA_AVX2;
+#endif
+    return FNN_ISA_BASELINE;
+}
+
+int fnn_isa_level(void)
+{
+    if (fnn_selected_isa < 0) fnn_selected_isa = fnn_isa_best();
+    return fnn_selected_isa;
+}
+
+int fnn_isa_select(const char *request)
+{
+    static const char *const names[] = { "baseline", "avx2", "avx512" };
+    int best = fnn_isa_best(), wanted = -1;
+    fnn_selected_isa = best;
+    if (request == NULL || request[0] == '\0') return FNN_ISA_OK;
+    for (int i = 0; i < 3; ++i)
+        if (strcmp(request, names[i]) == 0) wanted = i;
+    if (wanted < 0) return FNN_ISA_UNKNOWN;
+    if (wanted > best) return FNN_ISA_UNSUPPORTED;
+    fnn_selected_isa = wanted;
+    return FNN_ISA_OK;
+}
+
+const char *fnn_isa_name(int level)
+{
+#ifdef FNN_HAVE_ISA_DISPATCH
+    static const char *const names[] = {
+        "baseline (SSE2)", "x86-64-v3 (AVX2+FMA)", "x86-64-v4 (AVX-512)" };
+    return level >= 0 && level < FNN_N_ISA ? names[level] : "unknown";
+#else
+    (void)level;
+    return "portable (no run-time dispatch)";
+#endif
+}
+
+const char *fnn_simd_selected_name(void) { return fnn_isa_name(fnn_isa_level()); }
+
+const char *fnn_simd_compiled_names(void)
+{
+#ifdef FNN_HAVE_ISA_DISPATCH
+    return "baseline (SSE2), x86-64-v3 (AVX2+FMA), x86-64-v4 (AVX-512)";
+#else
+    return "portable";
+#endif
+}
+
+/* The public entry points: the selected level's function. */
+#define FNN_K (&fnn_kernel_table[fnn_isa_level()])
+#define FNN_PUBLIC(T, SUF)                                                        \
+int fnn_forward_##SUF(int act, const T *x, T *y, ptrdiff_t n, double p)           \
+{ return FNN_K->forward_##SUF(act, x, y, n, p); }                                 \
+int fnn_derivative_##SUF(int act, const T *x, T *y, ptrdiff_t n, double p)        \
+{ return FNN_K->derivative_##SUF(act, x, y, n, p); }                              \
+int fnn_backward_##SUF(int act, const T *g, const T *s, T *y, ptrdiff_t n, double p) \
+{ return FNN_K->backward_##SUF(act, g, s, y, n, p); }                             \
+void fnn_softmax_rows_##SUF(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols)     \
+{ FNN_K->softmax_rows_##SUF(x, y, rows, cols); }                                  \
+void fnn_log_softmax_rows_##SUF(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols) \
+{ FNN_K->log_softmax_rows_##SUF(x, y, rows, cols); }                              \
+void fnn_softmax_backward_rows_##SUF(const T *g, const T *y, T *out,              \
+                                     ptrdiff_t rows, ptrdiff_t cols)              \
+{ FNN_K->softmax_backward_rows_##SUF(g, y, out, rows, cols); }
+FNN_PUBLIC(float, f32)
+FNN_PUBLIC(double, f64)
+#undef FNN_PUBLIC
+#undef FNN_K

@@ -6,11 +6,16 @@
 #define FNN_KERNELS_H
 #include <stddef.h>
 
-enum fnn_activation {
-    FNN_IDENTITY = 0, FNN_SIGMOID, FNN_TANH, FNN_RELU, FNN_LEAKY_RELU,
-    FNN_ELU, FNN_SOFTPLUS, FNN_SILU, FNN_GELU, FNN_GELU_TANH,
-    FNN_N_ACTIVATIONS
-};
+#include "fnn_activation_list.h"
+
+#define FNN_ENUM_ENTRY(ID, name, saves, init) FNN_##ID,
+enum fnn_activation { FNN_ACTIVATION_LIST(FNN_ENUM_ENTRY) FNN_N_ACTIVATIONS };
+#undef FNN_ENUM_ENTRY
+
+/* The list's entry `id` as strings (name, saves, default_init); 0 for an id
+ * out of range, else 1. */
+int fnn_activation_info(int id, const char **name, const char **saves,
+                        const char **default_init);
 
 #define FNN_DECLARE(T, SUF)                                                        \
 int fnn_forward_##SUF(int act, const T *x, T *y, ptrdiff_t n, double p);           \

@@ -1,64 +1,71 @@
 /* The array loops over the scalar functions of fnn_activations.h, for one
- * type T.  Each loop is compiled once per SIMD target (FNN_CLONES), and the
- * dispatchers at the bottom pick the loop for an activation id.  Loops take
+ * type T and one instruction-set level: a template included by
+ * fnn_for_each_isa.h once per level (FNN_TARGET, INAME), whose functions
+ * fnn_kernels.c puts into that level's table.  The switches pick the loop for
+ * an activation id.  Loops take
  * contiguous memory; strides, threads and validation are the caller's. */
 
 #define FNN_DEFINE_LOOPS(act)                                                  \
-FNN_CLONES static void NAME(act##_fwd_loop)(const T *x, T *y, ptrdiff_t n, T p) \
+FNN_TARGET static void INAME(act##_fwd_loop)(const T *x, T *y, ptrdiff_t n, T p) \
 {                                                                               \
     for (ptrdiff_t i = 0; i < n; ++i) y[i] = NAME(act##_fwd)(x[i], p);          \
 }                                                                               \
-FNN_CLONES static void NAME(act##_der_loop)(const T *x, T *y, ptrdiff_t n, T p) \
+FNN_TARGET static void INAME(act##_der_loop)(const T *x, T *y, ptrdiff_t n, T p) \
 {                                                                               \
     for (ptrdiff_t i = 0; i < n; ++i) y[i] = NAME(act##_der)(x[i], p);          \
 }                                                                               \
-FNN_CLONES static void NAME(act##_bwd_loop)(const T *g, const T *s, T *y,       \
+FNN_TARGET static void INAME(act##_bwd_loop)(const T *g, const T *s, T *y,       \
                                             ptrdiff_t n, T p)                   \
 {                                                                               \
     for (ptrdiff_t i = 0; i < n; ++i) y[i] = NAME(act##_bwd)(g[i], s[i], p);    \
 }
 
-FNN_DEFINE_LOOPS(identity)
-FNN_DEFINE_LOOPS(sigmoid)
-FNN_DEFINE_LOOPS(tanh)
-FNN_DEFINE_LOOPS(relu)
-FNN_DEFINE_LOOPS(leaky_relu)
-FNN_DEFINE_LOOPS(elu)
-FNN_DEFINE_LOOPS(softplus)
-FNN_DEFINE_LOOPS(silu)
-FNN_DEFINE_LOOPS(gelu)
-FNN_DEFINE_LOOPS(gelu_tanh)
+#define FNN_LOOPS_ENTRY(ID, name, saves, init) FNN_DEFINE_LOOPS(name)
+FNN_ACTIVATION_LIST(FNN_LOOPS_ENTRY)
+#undef FNN_LOOPS_ENTRY
+#undef FNN_DEFINE_LOOPS
 
-#define FNN_CASE(ID, act, kind, ...) case ID: NAME(act##_##kind##_loop)(__VA_ARGS__); return 0;
-#define FNN_SWITCH(kind, ...)                                  \
+/* One case per entry of the list, so the switch cannot disagree with the enum. */
+#define FNN_LOOP_(act, kind) act##_##kind##_loop
+#define FNN_LOOP(act, kind) FNN_LOOP_(act, kind)
+#define FNN_CASE(ID, act, saves, init) \
+    case FNN_##ID: INAME(FNN_LOOP(act, FNN_KIND)) FNN_ARGS; return 0;
+#define FNN_SWITCH                                             \
     switch (act) {                                             \
-    FNN_CASE(FNN_IDENTITY, identity, kind, __VA_ARGS__)        \
-    FNN_CASE(FNN_SIGMOID, sigmoid, kind, __VA_ARGS__)          \
-    FNN_CASE(FNN_TANH, tanh, kind, __VA_ARGS__)                \
-    FNN_CASE(FNN_RELU, relu, kind, __VA_ARGS__)                \
-    FNN_CASE(FNN_LEAKY_RELU, leaky_relu, kind, __VA_ARGS__)    \
-    FNN_CASE(FNN_ELU, elu, kind, __VA_ARGS__)                  \
-    FNN_CASE(FNN_SOFTPLUS, softplus, kind, __VA_ARGS__)        \
-    FNN_CASE(FNN_SILU, silu, kind, __VA_ARGS__)                \
-    FNN_CASE(FNN_GELU, gelu, kind, __VA_ARGS__)                \
-    FNN_CASE(FNN_GELU_TANH, gelu_tanh, kind, __VA_ARGS__)      \
+    FNN_ACTIVATION_LIST(FNN_CASE)                              \
     default: return -1;                                        \
     }
 
-int NAME(fnn_forward)(int act, const T *x, T *y, ptrdiff_t n, double p)
+FNN_TARGET static int INAME(fnn_forward)(int act, const T *x, T *y, ptrdiff_t n, double p)
 {
-    FNN_SWITCH(fwd, x, y, n, (T)p)
+#define FNN_KIND fwd
+#define FNN_ARGS (x, y, n, (T)p)
+    FNN_SWITCH
+#undef FNN_KIND
+#undef FNN_ARGS
 }
 
-int NAME(fnn_derivative)(int act, const T *x, T *y, ptrdiff_t n, double p)
+FNN_TARGET static int INAME(fnn_derivative)(int act, const T *x, T *y, ptrdiff_t n, double p)
 {
-    FNN_SWITCH(der, x, y, n, (T)p)
+#define FNN_KIND der
+#define FNN_ARGS (x, y, n, (T)p)
+    FNN_SWITCH
+#undef FNN_KIND
+#undef FNN_ARGS
 }
 
-int NAME(fnn_backward)(int act, const T *g, const T *s, T *y, ptrdiff_t n, double p)
+FNN_TARGET static int INAME(fnn_backward)(int act, const T *g, const T *s, T *y, ptrdiff_t n, double p)
 {
-    FNN_SWITCH(bwd, g, s, y, n, (T)p)
+#define FNN_KIND bwd
+#define FNN_ARGS (g, s, y, n, (T)p)
+    FNN_SWITCH
+#undef FNN_KIND
+#undef FNN_ARGS
 }
+#undef FNN_SWITCH
+#undef FNN_CASE
+#undef FNN_LOOP
+#undef FNN_LOOP_
 
 /* ---- softmax family over the last axis of a (rows, cols) C-ordered block,
  * shifted by the row maximum so that no exp overflows.  The whole block is
@@ -71,7 +78,7 @@ int NAME(fnn_backward)(int act, const T *g, const T *s, T *y, ptrdiff_t n, doubl
  * would also stop it vectorising the loop. */
 #define FNN_LANES 16
 
-static inline T NAME(row_max)(const T *x, ptrdiff_t n)
+static inline T INAME(row_max)(const T *x, ptrdiff_t n)
 {
     T acc[FNN_LANES];
     ptrdiff_t i = 0;
@@ -84,7 +91,7 @@ static inline T NAME(row_max)(const T *x, ptrdiff_t n)
     return m;
 }
 
-static inline T NAME(dot)(const T *a, const T *b, ptrdiff_t n)
+static inline T INAME(dot)(const T *a, const T *b, ptrdiff_t n)
 {
     T acc[FNN_LANES] = {0};
     ptrdiff_t i = 0;
@@ -96,7 +103,7 @@ static inline T NAME(dot)(const T *a, const T *b, ptrdiff_t n)
     return s;
 }
 
-static inline T NAME(sum)(const T *x, ptrdiff_t n)
+static inline T INAME(sum)(const T *x, ptrdiff_t n)
 {
     T acc[FNN_LANES] = {0};
     ptrdiff_t i = 0;
@@ -110,7 +117,7 @@ static inline T NAME(sum)(const T *x, ptrdiff_t n)
 
 /* sum of exp(x - m), nothing stored: log_softmax may write over x.  Same
  * lane order as sum(), so it agrees with exp_shifted's total bit for bit. */
-static inline T NAME(sum_exp_shifted)(const T *x, ptrdiff_t n, T m)
+static inline T INAME(sum_exp_shifted)(const T *x, ptrdiff_t n, T m)
 {
     T acc[FNN_LANES] = {0};
     ptrdiff_t i = 0;
@@ -123,58 +130,58 @@ static inline T NAME(sum_exp_shifted)(const T *x, ptrdiff_t n, T m)
 }
 
 /* y = exp(x - m); returns the sum.  A NaN anywhere makes the sum NaN. */
-static inline T NAME(exp_shifted)(const T *x, T *y, ptrdiff_t n, T m)
+static inline T INAME(exp_shifted)(const T *x, T *y, ptrdiff_t n, T m)
 {
     for (ptrdiff_t i = 0; i < n; ++i) y[i] = NAME(exp_nonpos)(x[i] - m);
-    return NAME(sum)(y, n);
+    return INAME(sum)(y, n);
 }
 
-static inline void NAME(scale)(T *y, ptrdiff_t n, T c)
+static inline void INAME(scale)(T *y, ptrdiff_t n, T c)
 {
     for (ptrdiff_t i = 0; i < n; ++i) y[i] *= c;
 }
 
 /* y = (x - m) - c: x - m is exact near the maximum, where it matters. */
-static inline void NAME(shift2)(const T *x, T *y, ptrdiff_t n, T m, T c)
+static inline void INAME(shift2)(const T *x, T *y, ptrdiff_t n, T m, T c)
 {
     for (ptrdiff_t i = 0; i < n; ++i) y[i] = (x[i] - m) - c;
 }
 
 /* A row of all -inf (or containing +inf) has no finite maximum to shift by:
  * softmax is then NaN there, as 0/0 is. */
-static inline T NAME(safe_max)(const T *x, ptrdiff_t n)
+static inline T INAME(safe_max)(const T *x, ptrdiff_t n)
 {
-    T m = NAME(row_max)(x, n);
+    T m = INAME(row_max)(x, n);
     return (m == (T)INFINITY || m == -(T)INFINITY) ? (T)NAN : m;
 }
 
-FNN_CLONES void NAME(fnn_softmax_rows)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols)
+FNN_TARGET static void INAME(fnn_softmax_rows)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols)
 {
     for (ptrdiff_t r = 0; r < rows; ++r, x += cols, y += cols) {
-        T m = NAME(safe_max)(x, cols);
-        T sum = NAME(exp_shifted)(x, y, cols, m);
-        NAME(scale)(y, cols, 1 / sum);
+        T m = INAME(safe_max)(x, cols);
+        T sum = INAME(exp_shifted)(x, y, cols, m);
+        INAME(scale)(y, cols, 1 / sum);
     }
 }
 
-FNN_CLONES void NAME(fnn_log_softmax_rows)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols)
+FNN_TARGET static void INAME(fnn_log_softmax_rows)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols)
 {
     for (ptrdiff_t r = 0; r < rows; ++r, x += cols, y += cols) {
-        T m = NAME(safe_max)(x, cols);
-        T sum = NAME(sum_exp_shifted)(x, cols, m);
-        NAME(shift2)(x, y, cols, m, (T)log((double)sum));
+        T m = INAME(safe_max)(x, cols);
+        T sum = INAME(sum_exp_shifted)(x, cols, m);
+        INAME(shift2)(x, y, cols, m, (T)log((double)sum));
     }
 }
 
-static inline void NAME(softmax_bwd_row)(const T *g, const T *y, T *out, ptrdiff_t n, T d)
+static inline void INAME(softmax_bwd_row)(const T *g, const T *y, T *out, ptrdiff_t n, T d)
 {
     for (ptrdiff_t i = 0; i < n; ++i) out[i] = y[i] * (g[i] - d);
 }
 
 /* out = y * (g - sum(g * y)) row by row; out may alias g. */
-FNN_CLONES void NAME(fnn_softmax_backward_rows)(const T *g, const T *y, T *out,
+FNN_TARGET static void INAME(fnn_softmax_backward_rows)(const T *g, const T *y, T *out,
                                      ptrdiff_t rows, ptrdiff_t cols)
 {
     for (ptrdiff_t r = 0; r < rows; ++r, g += cols, y += cols, out += cols)
-        NAME(softmax_bwd_row)(g, y, out, cols, NAME(dot)(g, y, cols));
+        INAME(softmax_bwd_row)(g, y, out, cols, INAME(dot)(g, y, cols));
 }

@@ -4,9 +4,11 @@
  *
  * Why not libm: a loop calling expf() cannot be vectorised by the compiler
  * (1.5-1.8 ns/element here), while these polynomial forms compile to SIMD
- * code in every target clone.  Accuracy is kept to a few ULP: Cody-Waite
- * range reduction x = k ln2 + r with |r| <= ln2/2, a Taylor polynomial
- * long enough to be below half an ULP, and 2^k built from the exponent bits.
+ * code at every instruction-set level (fnn_dispatch.h).  Accuracy is kept to
+ * a few ULP: Cody-Waite range reduction x = k ln2 + r with |r| <= ln2/2, a
+ * polynomial in r whose coefficients are least-squares fits (the Taylor
+ * values adjusted; fnn_kernels.c lists them and their error), below half an
+ * ULP, and 2^k built from the exponent bits.
  * NaN propagates through every function; +-inf reach the right limits.
  */
 

@@ -1,15 +1,23 @@
-/* The loops of the dense layer and the training epoch that are not BLAS:
- * bias rows, column sums, and the fused optimizer updates (SGD with momentum,
- * Adam).  Each is one pass over memory, written once for float and double
- * (FNN_TRAIN_DEFINE below) and compiled per SIMD target like the activation
- * loops (FNN_CLONES, fnn_dispatch.h).  Included by the Cython module only;
- * every pointer is contiguous and validated there. */
+/* C interface of the loops of the dense layer and the training epoch that
+ * are not BLAS: bias rows, column sums, and the fused optimizer updates (SGD
+ * with momentum, Adam), implemented in fnn_train.c from the type-generic
+ * fnn_train_impl.h; and the ids the training loop shares with Python. */
 #ifndef FNN_TRAIN_H
 #define FNN_TRAIN_H
 #include <math.h>
 #include <stddef.h>
 
-#include "fnn_dispatch.h"
+
+/* Activation id of softmax in the dense layer and the training loop; the
+ * elementwise kernels use 0 .. FNN_N_ACTIVATIONS - 1 (fnn_kernels.h). */
+enum { FNN_SOFTMAX_ID = -1 };
+
+/* Loss of the training loop. */
+/* FNN_POISSON: scikit-learn's half Poisson deviance, only in its loss mode. */
+enum fnn_loss { FNN_MSE = 0, FNN_BCE = 1, FNN_CE = 2, FNN_POISSON = 3 };
+
+/* Optimizer of the training loop. */
+enum fnn_optimizer { FNN_SGD = 0, FNN_ADAM = 1 };
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <xmmintrin.h>
@@ -30,81 +38,37 @@ static inline unsigned int fnn_ftz_begin(void) { return 0; }
 static inline void fnn_ftz_end(unsigned int csr) { (void)csr; }
 #endif
 
-#define FNN_TRAIN_DEFINE(T, SUF, SQRT)                                              \
-                                                                                    \
-/* z[r, :] += b for `rows` rows of `cols` values. */                                \
-FNN_CLONES static void fnn_bias_rows_##SUF(T *z, const T *b, ptrdiff_t rows,        \
-                                           ptrdiff_t cols)                          \
-{                                                                                   \
-    for (ptrdiff_t r = 0; r < rows; ++r, z += cols)                                 \
-        for (ptrdiff_t j = 0; j < cols; ++j) z[j] += b[j];                          \
-}                                                                                   \
-                                                                                    \
-/* acc[:] += sum over rows of x[r, :]. */                                           \
-FNN_CLONES static void fnn_colsum_add_##SUF(const T *x, T *acc, ptrdiff_t rows,     \
-                                            ptrdiff_t cols)                         \
-{                                                                                   \
-    for (ptrdiff_t r = 0; r < rows; ++r, x += cols)                                 \
-        for (ptrdiff_t j = 0; j < cols; ++j) acc[j] += x[j];                        \
-}                                                                                   \
-                                                                                    \
-/* g += l2 * w; returns sum(w^2) (for the loss's 0.5 * l2 * ||w||^2). */            \
-FNN_CLONES static double fnn_l2_grad_##SUF(const T *w, T *g, ptrdiff_t n, T l2)     \
-{                                                                                   \
-    T acc[8] = {0};                                                                 \
-    ptrdiff_t i = 0;                                                                \
-    for (; i + 8 <= n; i += 8)                                                      \
-        for (int j = 0; j < 8; ++j) {                                               \
-            acc[j] += w[i + j] * w[i + j];                                          \
-            g[i + j] += l2 * w[i + j];                                              \
-        }                                                                           \
-    double s = 0;                                                                   \
-    for (; i < n; ++i) { s += (double)w[i] * w[i]; g[i] += l2 * w[i]; }             \
-    for (int j = 0; j < 8; ++j) s += acc[j];                                        \
-    return s;                                                                       \
-}                                                                                   \
-                                                                                    \
-/* SGD as torch.optim.SGD (dampening 0): buf = momentum * buf + g, then the      \
- * step is buf, or g + momentum * buf with Nesterov.  buf starts at zero, which  \
- * gives torch's first step buf = g.  Without momentum buf is not touched. */    \
-FNN_CLONES static void fnn_sgd_##SUF(T *w, const T *g, T *buf, ptrdiff_t n,        \
-                                     T lr, T momentum, int nesterov)               \
-{                                                                                   \
-    if (momentum == 0) {                                                            \
-        for (ptrdiff_t i = 0; i < n; ++i) w[i] -= lr * g[i];                        \
-    } else if (nesterov) {                                                          \
-        for (ptrdiff_t i = 0; i < n; ++i) {                                         \
-            T b = momentum * buf[i] + g[i];                                         \
-            buf[i] = b;                                                             \
-            w[i] -= lr * (g[i] + momentum * b);                                     \
-        }                                                                           \
-    } else {                                                                        \
-        for (ptrdiff_t i = 0; i < n; ++i) {                                         \
-            T b = momentum * buf[i] + g[i];                                         \
-            buf[i] = b;                                                             \
-            w[i] -= lr * b;                                                         \
-        }                                                                           \
-    }                                                                               \
-}                                                                                   \
-                                                                                    \
-/* Adam as torch.optim.Adam: m and v are the moment estimates; step_size is     \
- * lr / (1 - beta1^t) and inv_bc2_sqrt is 1 / sqrt(1 - beta2^t), so that        \
- * w -= step_size * m / (sqrt(v) * inv_bc2_sqrt + eps) is torch's formula. */   \
-FNN_CLONES static void fnn_adam_##SUF(T *w, const T *g, T *m, T *v, ptrdiff_t n,    \
-                                      T step_size, T beta1, T beta2,                \
-                                      T inv_bc2_sqrt, T eps)                        \
-{                                                                                   \
-    for (ptrdiff_t i = 0; i < n; ++i) {                                             \
-        T mi = beta1 * m[i] + (1 - beta1) * g[i];                                   \
-        T vi = beta2 * v[i] + (1 - beta2) * (g[i] * g[i]);                          \
-        m[i] = mi;                                                                  \
-        v[i] = vi;                                                                  \
-        w[i] -= step_size * (mi / (SQRT(vi) * inv_bc2_sqrt + eps));                 \
-    }                                                                               \
+/* A monotonic clock in nanoseconds, for the training loop's signal checks. */
+#if defined(_WIN32)
+#include <windows.h>
+static inline long long fnn_monotonic_ns(void)
+{
+    LARGE_INTEGER t, f;
+    QueryPerformanceCounter(&t);
+    QueryPerformanceFrequency(&f);
+    return (long long)((double)t.QuadPart * 1e9 / (double)f.QuadPart);
 }
+#else
+#include <time.h>
+static inline long long fnn_monotonic_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+#endif
 
-FNN_TRAIN_DEFINE(float, f32, sqrtf)
-FNN_TRAIN_DEFINE(double, f64, sqrt)
-#undef FNN_TRAIN_DEFINE
+#define FNN_TRAIN_DECLARE(T, SUF)                                              \
+void fnn_bias_rows_##SUF(T *z, const T *b, ptrdiff_t rows, ptrdiff_t cols);     \
+void fnn_colsum_add_##SUF(const T *x, T *acc, ptrdiff_t rows, ptrdiff_t cols);  \
+double fnn_l2_grad_##SUF(const T *w, T *g, ptrdiff_t n, T l2);                  \
+void fnn_sgd_##SUF(T *w, const T *g, T *buf, ptrdiff_t n, T lr, T momentum,     \
+                   int nesterov);                                               \
+void fnn_adam_##SUF(T *w, const T *g, T *m, T *v, ptrdiff_t n, T step_size,     \
+                    T beta1, T beta2, T inv_bc2_sqrt, T eps);
+
+FNN_TRAIN_DECLARE(float, f32)
+FNN_TRAIN_DECLARE(double, f64)
+#undef FNN_TRAIN_DECLARE
 
 #endif

@@ -20,6 +20,7 @@
 #undef NONPOS_SCALE
 #undef NONPOS_SHIFT
 #undef ROUND_MAGIC
+#undef SQRT_T
 #undef SUF
 #undef T
 #undef UINT

@@ -16,6 +16,7 @@
 #define EXPM1_COEF fnn_expm1_p_f32
 #define LOG1P_TERMS 6
 #define FMA_T fmaf
+#define SQRT_T sqrtf
 #define GELU_SERIES fnn_phi_series_f32
 #define GELU_SERIES_TERMS 9
 #define ERFC_Q fnn_erfc_q_f32

@@ -16,6 +16,7 @@
 #define EXPM1_COEF fnn_expm1_p_f64
 #define LOG1P_TERMS 12
 #define FMA_T fma
+#define SQRT_T sqrt
 #define GELU_SERIES fnn_phi_series_f64
 #define GELU_SERIES_TERMS 16
 #define ERFC_Q fnn_erfc_q_f64

@@ -1,322 +1,72 @@
-# Dense layer and training-epoch kernels (included at the end of _kernels.pyx).
-#
-# Layout: X (n_samples, n_in), W (n_in, n_out), b (n_out,), Z = X @ W + b,
-# A = f(Z), as scikit-learn's coefs_.  Matrix products go to the BLAS that
-# scipy ships (scipy.linalg.cython_blas), called without the GIL; BLAS is
-# column-major, so a row-major product C = A @ B is computed as C^T = B^T A^T
-# (see _gemm).  Everything else -- bias, activation, loss gradient, column
-# sums, optimizer -- is a single pass over memory in C (fnn_kernels.h,
-# fnn_train.h) on one thread: the matrices of a mini-batch are small, and the
-# only parallelism is BLAS's own, so the two thread pools never compete.
-#
-# The checked, documented entry points are in fastnn/dense.py and
-# fastnn/network.py.  The def functions here are private, but each still
-# re-checks (cheaply) everything its pointers depend on -- None, rank, shape,
-# dtype, contiguity, alignment, byte order, writeability of outputs -- so
-# that a wrong call raises TypeError/ValueError instead of reading or
-# writing out of bounds.
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, embedsignature=True
+"""Compiled training epoch of fastnn: the Trainer.
+
+A Trainer holds the workspace of one network shape, batch size and dtype and
+runs whole epochs of mini-batches (forward, loss, backward, optimizer)
+without the GIL; the layer passes are shared with the dense kernels
+(_dense.pxd), the non-BLAS loops are C (fnn_train.h).  Built and driven by
+fastnn.network.Network, which validates everything first; the def methods
+here still re-check what their pointers depend on, so that a wrong call
+raises TypeError/ValueError instead of reading or writing out of bounds.
+"""
+cimport numpy as cnp
 from libc.math cimport exp, log, log1p, fabs, isfinite
 from libc.string cimport memcpy, memset
-from scipy.linalg.cython_blas cimport sgemm, dgemm
 
-cdef extern from "fnn_train.h" nogil:
-    unsigned int fnn_ftz_begin()
-    void fnn_ftz_end(unsigned int csr)
-    void fnn_bias_rows_f32(float *z, const float *b, Py_ssize_t rows, Py_ssize_t cols)
-    void fnn_bias_rows_f64(double *z, const double *b, Py_ssize_t rows, Py_ssize_t cols)
-    void fnn_colsum_add_f32(const float *x, float *acc, Py_ssize_t rows, Py_ssize_t cols)
-    void fnn_colsum_add_f64(const double *x, double *acc, Py_ssize_t rows, Py_ssize_t cols)
-    double fnn_l2_grad_f32(const float *w, float *g, Py_ssize_t n, float l2)
-    double fnn_l2_grad_f64(const double *w, double *g, Py_ssize_t n, double l2)
-    void fnn_sgd_f32(float *w, const float *g, float *buf, Py_ssize_t n,
-                     float lr, float momentum, int nesterov)
-    void fnn_sgd_f64(double *w, const double *g, double *buf, Py_ssize_t n,
-                     double lr, double momentum, int nesterov)
-    void fnn_adam_f32(float *w, const float *g, float *m, float *v, Py_ssize_t n,
-                      float step_size, float beta1, float beta2, float inv_bc2_sqrt,
-                      float eps)
-    void fnn_adam_f64(double *w, const double *g, double *m, double *v, Py_ssize_t n,
-                      double step_size, double beta1, double beta2, double inv_bc2_sqrt,
-                      double eps)
+cdef extern from "Python.h":
+    # Declared without Cython's exception check: the exception a handler sets
+    # must stay pending until Trainer.run, after the loop restored the FPU mode.
+    int _check_signals "PyErr_CheckSignals" () noexcept
+
+import numpy as np
+
+from fastnn._fnn cimport *
+from fastnn._dense cimport *
+
+cdef extern from "fnn_kernels.h":
+    enum: FNN_IDENTITY
+
+cnp.import_array()
+
+# This module's copy of the kernels runs the SIMD level _kernels runs
+# (FASTNN_CPU_CAPABILITY, read once at load; _kernels warns about it).
+import os
+_select_isa(os.environ.get("FASTNN_CPU_CAPABILITY"))
+
+
+def simd_selected():
+    """The SIMD level this module's kernels run, as the dispatcher reports it."""
+    return fnn_simd_selected_name().decode()
 
 # int64 arrays (labels, row indices) are read as long long.
 assert sizeof(long long) == 8
 
 # Activation id of softmax (the elementwise kernels use 0..FNN_N_ACTIVATIONS-1).
-SOFTMAX_ID = -1
-DEF _SOFTMAX_ID = -1
+SOFTMAX_ID = int(FNN_SOFTMAX_ID)
 
-# Loss ids of the training loop.
-LOSS_IDS = {"mse": 0, "binary_cross_entropy": 1, "cross_entropy": 2}
-DEF _MSE = 0
-DEF _BCE = 1
-DEF _CE = 2
+# Loss ids of the training loop, as fnn_train.h numbers them.
+LOSS_IDS = {"mse": int(fnn_loss.FNN_MSE), "binary_cross_entropy": int(fnn_loss.FNN_BCE),
+            "cross_entropy": int(fnn_loss.FNN_CE)}
 # scikit-learn's half Poisson deviance of an identity output read as the log
 # of the mean (its "exp" output activation); only with sklearn_scaling.
-SK_POISSON_ID = 3
-DEF _POISSON = 3
+SK_POISSON_ID = int(fnn_loss.FNN_POISSON)
 
-# Optimizer ids.
-OPTIMIZER_IDS = {"sgd": 0, "adam": 1}
-DEF _SGD = 0
-DEF _ADAM = 1
+# Trainer.run's status when a signal handler raised (KeyboardInterrupt for
+# Ctrl-C) between two mini-batches; never returned, the exception propagates.
+cdef enum:
+    _INTERRUPTED = -3
 
-# Bias + activation run on blocks of about this many elements (16 KiB of
-# float32), so that the activation reads what the bias add just wrote from L1.
-DEF _BLOCK_ELEMS = 4096
+# The epoch runs without the GIL, so Python's signal handlers cannot run: it
+# takes the GIL to run them (PyErr_CheckSignals) when this long has passed
+# since the last check, read from a monotonic clock after every mini-batch.
+cdef long long _SIGNAL_CHECK_NS = 20 * 1000 * 1000
 
+# The largest dimension a 32-bit-int BLAS call takes (INT_MAX).
+cdef Py_ssize_t _BLAS_INT_MAX = 2147483647
 
-# ---------------------------------------------------------------- BLAS
-
-cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k, real alpha,
-                       const real *a, int lda, const real *b, int ldb, real beta,
-                       real *c, int ldc) noexcept nogil:
-    """Row-major C[m, n] = alpha * op(A) @ op(B) + beta * C.
-
-    A row-major matrix with leading dimension ld is, to column-major BLAS, its
-    transpose with the same ld; hence C^T = op(B)^T op(A)^T: B goes first.
-    """
-    cdef char ta = b'T' if trans_b else b'N'
-    cdef char tb = b'T' if trans_a else b'N'
-    if m <= 0 or n <= 0:
-        return
-    # BLAS rejects ld < 1 even when the matrix is empty.
-    lda = max(lda, 1)
-    ldb = max(ldb, 1)
-    ldc = max(ldc, 1)
-    if real is float:
-        sgemm(&ta, &tb, &n, &m, &k, &alpha, <float *>b, &ldb, <float *>a, &lda,
-              &beta, c, &ldc)
-    else:
-        dgemm(&ta, &tb, &n, &m, &k, &alpha, <double *>b, &ldb, <double *>a, &lda,
-              &beta, c, &ldc)
-
-
-cdef inline void _bias_rows(real *z, const real *b, Py_ssize_t rows,
-                            Py_ssize_t cols) noexcept nogil:
-    if real is float:
-        fnn_bias_rows_f32(z, b, rows, cols)
-    else:
-        fnn_bias_rows_f64(z, b, rows, cols)
-
-
-cdef inline void _colsum_add(const real *x, real *acc, Py_ssize_t rows,
-                             Py_ssize_t cols) noexcept nogil:
-    if real is float:
-        fnn_colsum_add_f32(x, acc, rows, cols)
-    else:
-        fnn_colsum_add_f64(x, acc, rows, cols)
-
-
-cdef inline void _softmax_rows(const real *z, real *a, Py_ssize_t rows,
-                               Py_ssize_t cols) noexcept nogil:
-    if real is float:
-        fnn_softmax_rows_f32(z, a, rows, cols)
-    else:
-        fnn_softmax_rows_f64(z, a, rows, cols)
-
-
-cdef inline void _softmax_backward(const real *g, const real *y, real *out,
-                                   Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
-    if real is float:
-        fnn_softmax_backward_rows_f32(g, y, out, rows, cols)
-    else:
-        fnn_softmax_backward_rows_f64(g, y, out, rows, cols)
-
-
-# ---------------------------------------------------------------- layer passes
-
-cdef void _bias_activation(real *z, real *a, const real *b, Py_ssize_t rows,
-                           Py_ssize_t cols, int act, double param) noexcept nogil:
-    """a = f(z + b) row block by row block; z keeps z + b.  a may be z."""
-    cdef Py_ssize_t step = max(1, _BLOCK_ELEMS // max(cols, 1))
-    cdef Py_ssize_t r = 0, nr, off
-    while r < rows:
-        nr = min(step, rows - r)
-        off = r * cols
-        r += nr
-        _bias_rows(z + off, b, nr, cols)
-        if act == _SOFTMAX_ID:
-            _softmax_rows(z + off, a + off, nr, cols)
-        else:
-            _loop(_FORWARD, act, z + off, <real *>NULL, a + off, nr * cols, param)
-
-
-cdef void _activation_backward(const real *grad, const real *saved, real *dz,
-                               Py_ssize_t rows, Py_ssize_t cols, int act,
-                               double param) noexcept nogil:
-    """dz = grad * f'(.) from what the forward saved; dz may be grad."""
-    if act == _SOFTMAX_ID:
-        _softmax_backward(grad, saved, dz, rows, cols)
-    else:
-        _loop(_BACKWARD, act, grad, saved, dz, rows * cols, param)
-
-
-# ---------------------------------------------------------------- dense layer
-
-cdef inline void _operand(cnp.ndarray arr, void **ptr, int *ld, bint *trans):
-    """BLAS view of a C- or F-contiguous 2-D array: an F-ordered (r, c) array
-    is the row-major (c, r) array transposed, so it needs no copy."""
-    ptr[0] = cnp.PyArray_DATA(arr)
-    if cnp.PyArray_IS_C_CONTIGUOUS(arr):
-        ld[0] = <int>cnp.PyArray_DIMS(arr)[1]
-        trans[0] = False
-    else:
-        ld[0] = <int>cnp.PyArray_DIMS(arr)[0]
-        trans[0] = True
-
-
-cdef _check_2d(cnp.ndarray a, Py_ssize_t rows, Py_ssize_t cols, int typenum, str name,
-               bint need_c=False, bint output=False):
-    """Last line of defence before pointers are taken (see fastnn/dense.py)."""
-    if a is None:
-        raise TypeError(f"{name} must be a numpy.ndarray, got None")
-    if (cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_DIMS(a)[0] != rows
-            or cnp.PyArray_DIMS(a)[1] != cols):
-        raise ValueError(f"{name} must have shape ({rows}, {cols}), got {(<object>a).shape}")
-    if cnp.PyArray_TYPE(a) != typenum:
-        raise TypeError(f"{name} must have dtype {np.dtype(cnp.PyArray_DescrFromType(typenum))}, "
-                        f"got {a.dtype}")
-    if not (cnp.PyArray_ISALIGNED(a) and cnp.PyArray_ISNOTSWAPPED(a)):
-        raise ValueError(f"{name} must be aligned and in native byte order")
-    if output and not cnp.PyArray_ISWRITEABLE(a):
-        raise ValueError(f"{name} must be writeable")
-    if need_c and not cnp.PyArray_IS_C_CONTIGUOUS(a):
-        raise ValueError(f"{name} must be C-contiguous")
-    if not (cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_IS_F_CONTIGUOUS(a)):
-        raise ValueError(f"{name} must be C- or F-contiguous")
-    if rows * cols > 0 and max(rows, cols) > 2147483647:
-        raise ValueError(f"{name} is too large for 32-bit BLAS")
-
-
-cdef _check_rank_2(cnp.ndarray X, cnp.ndarray W):
-    """X and W must be 2-D before their dimensions are read."""
-    if cnp.PyArray_NDIM(X) != 2 or cnp.PyArray_NDIM(W) != 2:
-        raise ValueError(f"X and W must be 2-D, got shapes {(<object>X).shape} and "
-                         f"{(<object>W).shape}")
-
-
-cdef void _dense_forward_impl(const real *x, int ldx, bint trans_x, const real *w,
-                              int ldw, bint trans_w, const real *b, real *z, real *a,
-                              Py_ssize_t n, Py_ssize_t n_in, Py_ssize_t n_out,
-                              int act, double param) noexcept nogil:
-    _gemm(trans_x, trans_w, <int>n, <int>n_out, <int>n_in, <real>1, x, ldx, w, ldw,
-          <real>0, z, <int>n_out)
-    _bias_activation(z, a, b, n, n_out, act, param)
-
-
-def dense_forward_into(cnp.ndarray X not None, cnp.ndarray W not None,
-                       cnp.ndarray b not None, int act, double param,
-                       cnp.ndarray Z not None, cnp.ndarray A not None):
-    """Z = X @ W + b, A = f(Z) (A may be Z).  X, W C- or F-contiguous; b, Z, A
-    C-contiguous; all of one dtype (checked).  Unchecked wrapper of the
-    public fastnn.dense_forward."""
-    _check_rank_2(X, W)
-    cdef Py_ssize_t n = cnp.PyArray_DIMS(X)[0], n_in = cnp.PyArray_DIMS(X)[1]
-    cdef Py_ssize_t n_out = cnp.PyArray_DIMS(W)[1]
-    cdef int typenum = cnp.PyArray_TYPE(X)
-    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
-        raise TypeError(f"X must be float32 or float64, got {X.dtype}")
-    if not (act == _SOFTMAX_ID or 0 <= act < FNN_N_ACTIVATIONS):
-        raise ValueError(f"unknown activation id {act}")
-    _check_2d(X, n, n_in, typenum, "X")
-    _check_2d(W, n_in, n_out, typenum, "W")
-    _check_2d(b.reshape(1, -1), 1, n_out, typenum, "b", True)
-    _check_2d(Z, n, n_out, typenum, "Z", True, True)
-    _check_2d(A, n, n_out, typenum, "A", True, True)
-    cdef void *px
-    cdef void *pw
-    cdef int ldx, ldw
-    cdef bint tx, tw
-    _operand(X, &px, &ldx, &tx)
-    _operand(W, &pw, &ldw, &tw)
-    if typenum == cnp.NPY_FLOAT32:
-        with nogil:
-            _dense_forward_impl[float](<float *>px, ldx, tx, <float *>pw, ldw, tw,
-                                       <float *>cnp.PyArray_DATA(b),
-                                       <float *>cnp.PyArray_DATA(Z),
-                                       <float *>cnp.PyArray_DATA(A), n, n_in, n_out,
-                                       act, param)
-    else:
-        with nogil:
-            _dense_forward_impl[double](<double *>px, ldx, tx, <double *>pw, ldw, tw,
-                                        <double *>cnp.PyArray_DATA(b),
-                                        <double *>cnp.PyArray_DATA(Z),
-                                        <double *>cnp.PyArray_DATA(A), n, n_in, n_out,
-                                        act, param)
-
-
-cdef void _dense_backward_impl(const real *grad_a, const real *saved, real *dz,
-                               const real *x, int ldx, bint trans_x,
-                               const real *w, int ldw, bint trans_w,
-                               real *grad_x, real *grad_w, real *grad_b,
-                               Py_ssize_t n, Py_ssize_t n_in, Py_ssize_t n_out,
-                               int act, double param) noexcept nogil:
-    """dZ and the column sums of dZ in one blocked pass, then two GEMMs."""
-    cdef Py_ssize_t step = max(1, _BLOCK_ELEMS // max(n_out, 1))
-    cdef Py_ssize_t r = 0, nr, off
-    memset(grad_b, 0, n_out * sizeof(real))
-    while r < n:
-        nr = min(step, n - r)
-        off = r * n_out
-        r += nr
-        _activation_backward(grad_a + off, saved + off, dz + off, nr, n_out, act, param)
-        _colsum_add(dz + off, grad_b, nr, n_out)
-    # grad_W = X^T dZ: op(X) is X^T, i.e. flip X's own transposition.
-    _gemm(not trans_x, False, <int>n_in, <int>n_out, <int>n, <real>1, x, ldx,
-          dz, <int>n_out, <real>0, grad_w, <int>n_out)
-    if grad_x != NULL:
-        # grad_X = dZ W^T.
-        _gemm(False, not trans_w, <int>n, <int>n_in, <int>n_out, <real>1, dz,
-              <int>n_out, w, ldw, <real>0, grad_x, <int>n_in)
-
-
-def dense_backward_into(cnp.ndarray grad_A not None, cnp.ndarray X not None,
-                        cnp.ndarray W not None, cnp.ndarray saved not None, int act,
-                        double param, cnp.ndarray dZ not None, cnp.ndarray grad_X,
-                        cnp.ndarray grad_W not None, cnp.ndarray grad_b not None):
-    """dZ = grad_A * f'(saved), grad_W = X^T dZ, grad_b = sum_rows dZ and, if
-    grad_X is not None, grad_X = dZ W^T.  grad_A, saved, dZ (may be grad_A)
-    and the outputs C-contiguous; X, W C- or F-contiguous; one dtype."""
-    _check_rank_2(X, W)
-    cdef Py_ssize_t n = cnp.PyArray_DIMS(X)[0], n_in = cnp.PyArray_DIMS(X)[1]
-    cdef Py_ssize_t n_out = cnp.PyArray_DIMS(W)[1]
-    cdef int typenum = cnp.PyArray_TYPE(X)
-    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
-        raise TypeError(f"X must be float32 or float64, got {X.dtype}")
-    if not (act == _SOFTMAX_ID or 0 <= act < FNN_N_ACTIVATIONS):
-        raise ValueError(f"unknown activation id {act}")
-    _check_2d(X, n, n_in, typenum, "X")
-    _check_2d(W, n_in, n_out, typenum, "W")
-    _check_2d(grad_A, n, n_out, typenum, "grad_A", True)
-    _check_2d(saved, n, n_out, typenum, "saved", True)
-    _check_2d(dZ, n, n_out, typenum, "dZ", True, True)
-    _check_2d(grad_W, n_in, n_out, typenum, "grad_W", True, True)
-    _check_2d(grad_b.reshape(1, -1), 1, n_out, typenum, "grad_b", True, True)
-    if grad_X is not None:        # optional: None skips the product
-        _check_2d(grad_X, n, n_in, typenum, "grad_X", True, True)
-    cdef void *px
-    cdef void *pw
-    cdef int ldx, ldw
-    cdef bint tx, tw
-    _operand(X, &px, &ldx, &tx)
-    _operand(W, &pw, &ldw, &tw)
-    cdef void *pgx = cnp.PyArray_DATA(grad_X) if grad_X is not None else NULL
-    if typenum == cnp.NPY_FLOAT32:
-        with nogil:
-            _dense_backward_impl[float](
-                <float *>cnp.PyArray_DATA(grad_A), <float *>cnp.PyArray_DATA(saved),
-                <float *>cnp.PyArray_DATA(dZ), <float *>px, ldx, tx, <float *>pw, ldw, tw,
-                <float *>pgx, <float *>cnp.PyArray_DATA(grad_W),
-                <float *>cnp.PyArray_DATA(grad_b), n, n_in, n_out, act, param)
-    else:
-        with nogil:
-            _dense_backward_impl[double](
-                <double *>cnp.PyArray_DATA(grad_A), <double *>cnp.PyArray_DATA(saved),
-                <double *>cnp.PyArray_DATA(dZ), <double *>px, ldx, tx, <double *>pw, ldw, tw,
-                <double *>pgx, <double *>cnp.PyArray_DATA(grad_W),
-                <double *>cnp.PyArray_DATA(grad_b), n, n_in, n_out, act, param)
-
+# Optimizer ids, as fnn_train.h numbers them.
+OPTIMIZER_IDS = {"sgd": int(fnn_optimizer.FNN_SGD), "adam": int(fnn_optimizer.FNN_ADAM)}
 
 # ---------------------------------------------------------------- training loop
 
@@ -404,7 +154,7 @@ cdef double _loss_and_output_grad(_Net *net, real dtype_tag, Py_ssize_t rows,
     cdef double total = 0, zj, yj, ysum, scale
     cdef Py_ssize_t n_elem = rows * cols
     cdef bint ok
-    if net.loss == _CE:
+    if net.loss == FNN_CE:
         scale = 1.0 / rows
         for r in range(rows):
             best = 0
@@ -432,7 +182,7 @@ cdef double _loss_and_output_grad(_Net *net, real dtype_tag, Py_ssize_t rows,
                     dz[r * cols + j] = <real>((a[r * cols + j] * ysum - y[r * cols + j]) * scale)
                 correct[0] += best == k
         return total / rows
-    if net.loss == _BCE:
+    if net.loss == FNN_BCE:
         scale = 1.0 / n_elem
         for r in range(rows):
             ok = True
@@ -486,7 +236,7 @@ cdef double _sk_loss_and_output_grad(_Net *net, real dtype_tag, Py_ssize_t rows,
         w = net.sw[r] if net.sw != NULL else 1.0
         ws = w / wsum
         row = 0
-        if net.loss == _CE and use_labels:
+        if net.loss == FNN_CE and use_labels:
             label = net.lb[r]
             row = _neg_log_softmax(z + r * cols, a[r * cols + label], label, cols)
             for j in range(cols):
@@ -497,14 +247,14 @@ cdef double _sk_loss_and_output_grad(_Net *net, real dtype_tag, Py_ssize_t rows,
                 k = r * cols + j
                 zj = z[k]
                 yj = y[k]
-                if net.loss == _CE:
+                if net.loss == FNN_CE:
                     if yj != 0:
                         row += yj * _neg_log_softmax(z + r * cols, a[k], j, cols)
                     d = <double>a[k] - yj
-                elif net.loss == _BCE:
+                elif net.loss == FNN_BCE:
                     row += max(zj, 0.0) - zj * yj + log1p(exp(-fabs(zj)))
                     d = <double>a[k] - yj
-                elif net.loss == _POISSON:
+                elif net.loss == FNN_POISSON:
                     # mean exp(z): y log(y / mu) - y + mu with log(mu) = z.
                     d = exp(zj) - yj
                     row += d - yj * zj + (yj * log(yj) if yj > 0 else 0.0)
@@ -512,7 +262,7 @@ cdef double _sk_loss_and_output_grad(_Net *net, real dtype_tag, Py_ssize_t rows,
                     d = <double>a[k] - yj
                     row += d * d
                 dz[k] = <real>(d * ws)
-            if net.loss == _MSE:
+            if net.loss == FNN_MSE:
                 row *= 0.5 / cols
         total += w * row
     return total / wsum
@@ -576,7 +326,7 @@ cdef void _update(_Net *net, _Opt *opt, real dtype_tag) noexcept nogil:
     cdef real *w = <real *>net.params
     cdef real *g = <real *>net.grads
     cdef double bc1, bc2
-    if opt.kind == _SGD:
+    if opt.kind == FNN_SGD:
         if real is float:
             fnn_sgd_f32(w, g, <float *>opt.s1, net.n_params, <float>opt.lr,
                         <float>opt.momentum, opt.nesterov)
@@ -671,6 +421,18 @@ cdef void _gather_weights(_Net *net, const double *sw, const long long *idx,
         net.sw[r] = sw[idx[r]]
 
 
+cdef bint _signal_raised() noexcept nogil:
+    """Run Python's pending signal handlers; True if one raised (the
+    exception is then set, and the caller must stop and propagate it)."""
+    with gil:
+        return _check_signals() != 0
+
+
+cdef int _propagate_pending() except -1:
+    """Propagate the exception a signal handler set during the epoch."""
+    return -1
+
+
 cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
                     const long long *labels, Py_ssize_t n, const long long *perm,
                     Py_ssize_t n_rows, bint update, double *loss_sum,
@@ -678,16 +440,24 @@ cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
                     const _Csr *csr=NULL) noexcept nogil:
     """The mini-batches of rows perm[0:n_rows] of X (n rows), in order (with
     update=False: the gradient of one batch).  Returns -1 when done, -2 for
-    an index or label out of range, else the number of the first batch whose
-    loss was not finite (its update is not applied).  sw: per-row sample
-    weights of X (into net.sw, which must then be set); csr: X as CSR (X
-    unused)."""
+    an index or label out of range, _INTERRUPTED when a signal handler
+    raised after a finished mini-batch (its exception is set), else the
+    number of the first batch whose loss was not finite (its update is not
+    applied).  sw: per-row sample weights of X (into net.sw, which must
+    then be set); csr: X as CSR (X unused)."""
     cdef bint gathered
     cdef Py_ssize_t start = 0, rows
     cdef int batch_no = 0, status = -1
     cdef double loss
+    cdef long long now, last_check = fnn_monotonic_ns()
     cdef unsigned int fp_mode = fnn_ftz_begin()
     while start < n_rows:
+        now = fnn_monotonic_ns()
+        if now - last_check >= _SIGNAL_CHECK_NS:
+            last_check = now
+            if _signal_raised():
+                status = _INTERRUPTED
+                break
         rows = min(net.batch, n_rows - start)
         if csr != NULL:
             gathered = _gather_csr(net, csr, Y, labels, n, perm + start, rows)
@@ -740,8 +510,14 @@ cdef class Trainer:
     """
     cdef _Net net
     cdef int typenum
-    cdef list _keep          # the numpy arrays the raw pointers point into
-    cdef object _sizes, _act, _param, _w_off, _b_off, _z, _a, _saved, _ptrs
+    # The numpy arrays the raw pointers of net point into, kept alive here.
+    cdef object _params, _grads          # the network's flat vectors
+    cdef object _sizes, _act, _param, _w_off, _b_off
+    cdef object _z, _a, _saved, _ptrs    # per-layer (batch, width) buffers
+    cdef object _dz, _da                 # ping-pong gradients (batch, widest)
+    cdef object _x_batch, _y_batch       # gathered rows of X and of Y
+    cdef object _label_batch             # gathered class labels (batch,) int64
+    cdef object _weight_batch            # gathered sample weights (batch,) float64
 
     def __init__(self, sizes, act_ids, act_params, saves_output, int loss_id,
                  double l2, Py_ssize_t batch, params, grads, w_offsets, b_offsets,
@@ -756,9 +532,19 @@ cdef class Trainer:
             raise ValueError("one activation per layer expected")
         if batch < 1:
             raise ValueError(f"batch must be at least 1, got {batch}")
-        if loss_id not in (_MSE, _BCE, _CE) and not (sklearn_scaling and loss_id == _POISSON):
+        # Every BLAS dimension of the epoch (m, n, k and the leading
+        # dimensions) is a layer width or the batch size, passed as int.
+        for l in range(L + 1):
+            if sizes[l] > _BLAS_INT_MAX:
+                raise ValueError(f"layer width sizes[{l}] = {sizes[l]} exceeds the "
+                                 f"{_BLAS_INT_MAX} that 32-bit BLAS can index")
+        if batch > _BLAS_INT_MAX:
+            raise ValueError(f"batch = {batch} exceeds the {_BLAS_INT_MAX} that 32-bit "
+                             f"BLAS can index")
+        if loss_id not in (FNN_MSE, FNN_BCE, FNN_CE) and not (
+                sklearn_scaling and loss_id == FNN_POISSON):
             raise ValueError(f"unknown loss id {loss_id}")
-        if sklearn_scaling and loss_id in (_MSE, _POISSON) and act_ids[L - 1] != 0:
+        if sklearn_scaling and loss_id in (FNN_MSE, FNN_POISSON) and act_ids[L - 1] != FNN_IDENTITY:
             # Its fused output gradient is that of an identity output.
             raise ValueError("sklearn_scaling with squared error or Poisson needs an "
                              "identity output layer")
@@ -784,7 +570,8 @@ cdef class Trainer:
                 raise ValueError("parameter offsets out of range")
         widest = max(sizes[1:])
         self._z, self._a, self._saved = [], [], []
-        self._keep = [p, g]
+        self._params = p
+        self._grads = g
         for l in range(L):
             a = np.empty((batch, sizes[l + 1]), dtype)
             last = l == L - 1
@@ -796,10 +583,12 @@ cdef class Trainer:
             self._z.append(z)
             self._a.append(a)
             self._saved.append(a if saves_output[l] else z)
-        self._keep += [np.empty((batch, widest), dtype), np.empty((batch, widest), dtype),
-                       np.empty((batch, sizes[0]), dtype), np.empty((batch, sizes[L]), dtype),
-                       np.empty(batch, np.int64), np.empty(batch, np.float64)]
-        self._keep += self._z + self._a
+        self._dz = np.empty((batch, widest), dtype)
+        self._da = np.empty((batch, widest), dtype)
+        self._x_batch = np.empty((batch, sizes[0]), dtype)
+        self._y_batch = np.empty((batch, sizes[L]), dtype)
+        self._label_batch = np.empty(batch, np.int64)
+        self._weight_batch = np.empty(batch, np.float64)
         self.net.n_layers = L
         self.net.sizes = <Py_ssize_t *>cnp.PyArray_DATA(self._sizes)
         self.net.act = <int *>cnp.PyArray_DATA(self._act)
@@ -819,11 +608,11 @@ cdef class Trainer:
         self.net.z = ptrs
         self.net.a = ptrs + L
         self.net.saved = ptrs + 2 * L
-        self.net.dz = cnp.PyArray_DATA(self._keep[2])
-        self.net.da = cnp.PyArray_DATA(self._keep[3])
-        self.net.xb = cnp.PyArray_DATA(self._keep[4])
-        self.net.yb = cnp.PyArray_DATA(self._keep[5])
-        self.net.lb = <long long *>cnp.PyArray_DATA(self._keep[6])
+        self.net.dz = cnp.PyArray_DATA(self._dz)
+        self.net.da = cnp.PyArray_DATA(self._da)
+        self.net.xb = cnp.PyArray_DATA(self._x_batch)
+        self.net.yb = cnp.PyArray_DATA(self._y_batch)
+        self.net.lb = <long long *>cnp.PyArray_DATA(self._label_batch)
         self.net.params = cnp.PyArray_DATA(p)
         self.net.grads = cnp.PyArray_DATA(g)
 
@@ -848,6 +637,12 @@ cdef class Trainer:
         Returns (loss_sum, correct, bad_batch, step): the sum over samples of
         the batch losses, the correct predictions, the index of the first
         batch whose loss was not finite (-1 if none) and Adam's new step.
+
+        Python's signal handlers run every ~20 ms between mini-batches; an
+        exception they raise (KeyboardInterrupt for Ctrl-C) propagates from
+        here, leaving the parameters and optimizer buffers of the last
+        finished mini-batch (finite; Adam's step is then not returned, so a
+        caller that catches it restores its epoch-start snapshot).
 
         Raises TypeError/ValueError (never reads out of bounds) for arrays of
         the wrong type, shape, dtype or layout, an unknown optimizer kind or
@@ -878,8 +673,8 @@ cdef class Trainer:
         memset(&opt, 0, sizeof(opt))
         cdef bint update = optimizer is not None
         if update:
-            if optimizer["kind"] not in (_SGD, _ADAM):
-                raise ValueError(f"optimizer kind must be {_SGD} (sgd) or {_ADAM} (adam), "
+            if optimizer["kind"] not in (FNN_SGD, FNN_ADAM):
+                raise ValueError(f"optimizer kind must be {<int>FNN_SGD} (sgd) or {<int>FNN_ADAM} (adam), "
                                  f"got {optimizer['kind']!r}")
             opt.kind = optimizer["kind"]
             opt.lr = optimizer["lr"]
@@ -896,13 +691,13 @@ cdef class Trainer:
                 if not isinstance(s, np.ndarray):
                     raise TypeError(f"optimizer state {key} must be a numpy.ndarray or "
                                     f"None, got {type(s).__name__}")
-                if (s.dtype != self._keep[0].dtype or s.shape != (self.net.n_params,)
+                if (s.dtype != self._params.dtype or s.shape != (self.net.n_params,)
                         or not s.flags.c_contiguous or not s.flags.writeable
                     or not s.flags.aligned):
                     raise ValueError(f"optimizer state {key} does not fit the parameters")
-            if opt.kind == _ADAM and (optimizer["s1"] is None or optimizer["s2"] is None):
+            if opt.kind == FNN_ADAM and (optimizer["s1"] is None or optimizer["s2"] is None):
                 raise ValueError("Adam needs both state buffers")
-            if opt.kind == _SGD and opt.momentum != 0 and optimizer["s1"] is None:
+            if opt.kind == FNN_SGD and opt.momentum != 0 and optimizer["s1"] is None:
                 raise ValueError("SGD with momentum needs its buffer")
             opt.s1 = cnp.PyArray_DATA(optimizer["s1"]) if optimizer["s1"] is not None else NULL
             opt.s2 = cnp.PyArray_DATA(optimizer["s2"]) if optimizer["s2"] is not None else NULL
@@ -928,6 +723,10 @@ cdef class Trainer:
                                          <double *>cnp.PyArray_DATA(Y) if lab == NULL else NULL,
                                          lab, n, idx, n_rows, update, &loss_sum, &correct,
                                          sw, pcsr)
+        if bad == _INTERRUPTED:
+            # The parameters and optimizer state are those after the last
+            # finished mini-batch; the caller restores what it wants kept.
+            _propagate_pending()
         if bad == -2:
             raise ValueError(f"perm must index rows of X in [0, {n}) and labels lie "
                              f"in [0, {n_out})" + ("" if Xd is not None else
@@ -950,7 +749,7 @@ cdef class Trainer:
             raise TypeError("X must be a numpy.ndarray or a CSR (data, indices, indptr) "
                             "triple of arrays")
         data, indices, indptr = X
-        for arr, name, dtype in ((data, "data", self._keep[0].dtype),
+        for arr, name, dtype in ((data, "data", self._params.dtype),
                                  (indices, "indices", np.int64), (indptr, "indptr", np.int64)):
             if (arr.dtype != dtype or arr.ndim != 1 or not arr.flags.c_contiguous
                     or not arr.flags.aligned or not arr.dtype.isnative):
@@ -973,7 +772,7 @@ cdef class Trainer:
                 or sample_weight.shape[0] != n or not sample_weight.flags.c_contiguous
                 or not sample_weight.flags.aligned or not sample_weight.dtype.isnative):
             raise ValueError(f"sample_weight must be a contiguous ({n},) float64 array")
-        self.net.sw = <double *>cnp.PyArray_DATA(self._keep[7])
+        self.net.sw = <double *>cnp.PyArray_DATA(self._weight_batch)
         return <const double *>cnp.PyArray_DATA(sample_weight)
 
     def loss_and_grad_full(self, cnp.ndarray X not None, cnp.ndarray Y, cnp.ndarray labels,

@@ -1,0 +1,186 @@
+# Dense-layer passes shared by fastnn._dense (the dense_forward/backward
+# kernels) and fastnn._trainer (the training epoch): all inline, so this
+# file is declarations only and neither module imports the other.
+#
+# Layout: X (n_samples, n_in), W (n_in, n_out), b (n_out,), Z = X @ W + b,
+# A = f(Z), as scikit-learn's coefs_.  Matrix products go to the BLAS that
+# scipy ships (scipy.linalg.cython_blas), called without the GIL; BLAS is
+# column-major, so a row-major product C = A @ B is computed as C^T = B^T A^T
+# (see _gemm).  Everything else -- bias, activation, loss gradient, column
+# sums, optimizer -- is a single pass over memory in C (fnn_kernels.h,
+# fnn_train.h) on one thread: the matrices of a mini-batch are small, and the
+# only parallelism is BLAS's own, so the two thread pools never compete.
+cimport numpy as cnp
+from libc.string cimport memset
+from scipy.linalg.cython_blas cimport sgemm, dgemm
+
+from fastnn._fnn cimport *
+
+# Bias + activation run on blocks of about this many elements (16 KiB of
+# float32), so that the activation reads what the bias add just wrote from L1.
+cdef enum:
+    _BLOCK_ELEMS = 4096
+
+
+# ---------------------------------------------------------------- BLAS
+
+cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k, real alpha,
+                       const real *a, int lda, const real *b, int ldb, real beta,
+                       real *c, int ldc) noexcept nogil:
+    """Row-major C[m, n] = alpha * op(A) @ op(B) + beta * C.
+
+    A row-major matrix with leading dimension ld is, to column-major BLAS, its
+    transpose with the same ld; hence C^T = op(B)^T op(A)^T: B goes first.
+    """
+    cdef char ta = b'T' if trans_b else b'N'
+    cdef char tb = b'T' if trans_a else b'N'
+    if m <= 0 or n <= 0:
+        return
+    # BLAS rejects ld < 1 even when the matrix is empty.
+    lda = max(lda, 1)
+    ldb = max(ldb, 1)
+    ldc = max(ldc, 1)
+    if real is float:
+        sgemm(&ta, &tb, &n, &m, &k, &alpha, <float *>b, &ldb, <float *>a, &lda,
+              &beta, c, &ldc)
+    else:
+        dgemm(&ta, &tb, &n, &m, &k, &alpha, <double *>b, &ldb, <double *>a, &lda,
+              &beta, c, &ldc)
+
+
+cdef inline void _bias_rows(real *z, const real *b, Py_ssize_t rows,
+                            Py_ssize_t cols) noexcept nogil:
+    if real is float:
+        fnn_bias_rows_f32(z, b, rows, cols)
+    else:
+        fnn_bias_rows_f64(z, b, rows, cols)
+
+
+cdef inline void _colsum_add(const real *x, real *acc, Py_ssize_t rows,
+                             Py_ssize_t cols) noexcept nogil:
+    if real is float:
+        fnn_colsum_add_f32(x, acc, rows, cols)
+    else:
+        fnn_colsum_add_f64(x, acc, rows, cols)
+
+
+cdef inline void _softmax_rows(const real *z, real *a, Py_ssize_t rows,
+                               Py_ssize_t cols) noexcept nogil:
+    if real is float:
+        fnn_softmax_rows_f32(z, a, rows, cols)
+    else:
+        fnn_softmax_rows_f64(z, a, rows, cols)
+
+
+cdef inline void _softmax_backward(const real *g, const real *y, real *out,
+                                   Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
+    if real is float:
+        fnn_softmax_backward_rows_f32(g, y, out, rows, cols)
+    else:
+        fnn_softmax_backward_rows_f64(g, y, out, rows, cols)
+
+
+# ---------------------------------------------------------------- layer passes
+
+cdef inline void _bias_activation(real *z, real *a, const real *b, Py_ssize_t rows,
+                           Py_ssize_t cols, int act, double param) noexcept nogil:
+    """a = f(z + b) row block by row block; z keeps z + b.  a may be z."""
+    cdef Py_ssize_t step = max(1, _BLOCK_ELEMS // max(cols, 1))
+    cdef Py_ssize_t r = 0, nr, off
+    while r < rows:
+        nr = min(step, rows - r)
+        off = r * cols
+        r += nr
+        _bias_rows(z + off, b, nr, cols)
+        if act == FNN_SOFTMAX_ID:
+            _softmax_rows(z + off, a + off, nr, cols)
+        else:
+            _loop(_FORWARD, act, z + off, <real *>NULL, a + off, nr * cols, param)
+
+
+cdef inline void _activation_backward(const real *grad, const real *saved, real *dz,
+                               Py_ssize_t rows, Py_ssize_t cols, int act,
+                               double param) noexcept nogil:
+    """dz = grad * f'(.) from what the forward saved; dz may be grad."""
+    if act == FNN_SOFTMAX_ID:
+        _softmax_backward(grad, saved, dz, rows, cols)
+    else:
+        _loop(_BACKWARD, act, grad, saved, dz, rows * cols, param)
+
+
+# ---------------------------------------------------------------- dense layer
+
+cdef inline void _operand(cnp.ndarray arr, void **ptr, int *ld, bint *trans):
+    """BLAS view of a C- or F-contiguous 2-D array: an F-ordered (r, c) array
+    is the row-major (c, r) array transposed, so it needs no copy."""
+    ptr[0] = cnp.PyArray_DATA(arr)
+    if cnp.PyArray_IS_C_CONTIGUOUS(arr):
+        ld[0] = <int>cnp.PyArray_DIMS(arr)[1]
+        trans[0] = False
+    else:
+        ld[0] = <int>cnp.PyArray_DIMS(arr)[0]
+        trans[0] = True
+
+
+cdef inline int _check_2d(cnp.ndarray a, Py_ssize_t rows, Py_ssize_t cols, int typenum, str name,
+               bint need_c=False, bint output=False) except -1:
+    """Last line of defence before pointers are taken (see fastnn/dense.py)."""
+    if a is None:
+        raise TypeError(f"{name} must be a numpy.ndarray, got None")
+    if (cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_DIMS(a)[0] != rows
+            or cnp.PyArray_DIMS(a)[1] != cols):
+        raise ValueError(f"{name} must have shape ({rows}, {cols}), got {(<object>a).shape}")
+    if cnp.PyArray_TYPE(a) != typenum:
+        raise TypeError(f"{name} must have dtype {cnp.PyArray_DescrFromType(typenum)}, "
+                        f"got {a.dtype}")
+    if not (cnp.PyArray_ISALIGNED(a) and cnp.PyArray_ISNOTSWAPPED(a)):
+        raise ValueError(f"{name} must be aligned and in native byte order")
+    if output and not cnp.PyArray_ISWRITEABLE(a):
+        raise ValueError(f"{name} must be writeable")
+    if need_c and not cnp.PyArray_IS_C_CONTIGUOUS(a):
+        raise ValueError(f"{name} must be C-contiguous")
+    if not (cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_IS_F_CONTIGUOUS(a)):
+        raise ValueError(f"{name} must be C- or F-contiguous")
+    if max(rows, cols) > 2147483647:        # every dimension reaches BLAS as an int
+        raise ValueError(f"{name} is too large for 32-bit BLAS")
+
+
+cdef inline int _check_rank_2(cnp.ndarray X, cnp.ndarray W) except -1:
+    """X and W must be 2-D before their dimensions are read."""
+    if cnp.PyArray_NDIM(X) != 2 or cnp.PyArray_NDIM(W) != 2:
+        raise ValueError(f"X and W must be 2-D, got shapes {(<object>X).shape} and "
+                         f"{(<object>W).shape}")
+
+
+cdef inline void _dense_forward_impl(const real *x, int ldx, bint trans_x, const real *w,
+                              int ldw, bint trans_w, const real *b, real *z, real *a,
+                              Py_ssize_t n, Py_ssize_t n_in, Py_ssize_t n_out,
+                              int act, double param) noexcept nogil:
+    _gemm(trans_x, trans_w, <int>n, <int>n_out, <int>n_in, <real>1, x, ldx, w, ldw,
+          <real>0, z, <int>n_out)
+    _bias_activation(z, a, b, n, n_out, act, param)
+
+
+cdef inline void _dense_backward_impl(const real *grad_a, const real *saved, real *dz,
+                               const real *x, int ldx, bint trans_x,
+                               const real *w, int ldw, bint trans_w,
+                               real *grad_x, real *grad_w, real *grad_b,
+                               Py_ssize_t n, Py_ssize_t n_in, Py_ssize_t n_out,
+                               int act, double param) noexcept nogil:
+    """dZ and the column sums of dZ in one blocked pass, then two GEMMs."""
+    cdef Py_ssize_t step = max(1, _BLOCK_ELEMS // max(n_out, 1))
+    cdef Py_ssize_t r = 0, nr, off
+    memset(grad_b, 0, n_out * sizeof(real))
+    while r < n:
+        nr = min(step, n - r)
+        off = r * n_out
+        r += nr
+        _activation_backward(grad_a + off, saved + off, dz + off, nr, n_out, act, param)
+        _colsum_add(dz + off, grad_b, nr, n_out)
+    # grad_W = X^T dZ: op(X) is X^T, i.e. flip X's own transposition.
+    _gemm(not trans_x, False, <int>n_in, <int>n_out, <int>n, <real>1, x, ldx,
+          dz, <int>n_out, <real>0, grad_w, <int>n_out)
+    if grad_x != NULL:
+        # grad_X = dZ W^T.
+        _gemm(False, not trans_w, <int>n, <int>n_in, <int>n_out, <real>1, dz,
+              <int>n_out, w, ldw, <real>0, grad_x, <int>n_in)

@@ -1,0 +1,36 @@
+"""Type stubs for the compiled training loop (internal: use fastnn.Network)."""
+import enum
+from typing import Any, Optional, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+from typing_extensions import disjoint_base
+
+_Array = NDArray[np.floating[Any]]
+
+class fnn_loss(enum.IntEnum):
+    FNN_MSE = 0
+    FNN_BCE = 1
+    FNN_CE = 2
+
+class fnn_optimizer(enum.IntEnum):
+    FNN_SGD = 0
+    FNN_ADAM = 1
+
+SOFTMAX_ID: int
+LOSS_IDS: dict[str, int]
+OPTIMIZER_IDS: dict[str, int]
+
+def simd_selected() -> str: ...
+
+@disjoint_base
+class Trainer:
+    def __init__(self, sizes: Sequence[int], act_ids: Sequence[int],
+                 act_params: Sequence[float], saves_output: Sequence[bool], loss_id: int,
+                 l2: float, batch: int, params: _Array, grads: _Array,
+                 w_offsets: Sequence[int], b_offsets: Sequence[int]) -> None: ...
+    @property
+    def batch_size(self) -> int: ...
+    def run(self, X: _Array, Y: Optional[_Array], labels: Optional[NDArray[np.int64]],
+            perm: NDArray[np.int64],
+            optimizer: Optional[dict[str, Any]] = None) -> tuple[float, int, int, int]: ...
