@@ -12,6 +12,7 @@ class fnn_loss(enum.IntEnum):
     FNN_MSE = 0
     FNN_BCE = 1
     FNN_CE = 2
+    FNN_POISSON = 3
 
 class fnn_optimizer(enum.IntEnum):
     FNN_SGD = 0
@@ -20,6 +21,7 @@ class fnn_optimizer(enum.IntEnum):
 SOFTMAX_ID: int
 LOSS_IDS: dict[str, int]
 OPTIMIZER_IDS: dict[str, int]
+SK_POISSON_ID: int
 
 def simd_selected() -> str: ...
 
@@ -28,9 +30,14 @@ class Trainer:
     def __init__(self, sizes: Sequence[int], act_ids: Sequence[int],
                  act_params: Sequence[float], saves_output: Sequence[bool], loss_id: int,
                  l2: float, batch: int, params: _Array, grads: _Array,
-                 w_offsets: Sequence[int], b_offsets: Sequence[int]) -> None: ...
+                 w_offsets: Sequence[int], b_offsets: Sequence[int],
+                 sklearn_scaling: bool = False) -> None: ...
     @property
     def batch_size(self) -> int: ...
-    def run(self, X: _Array, Y: Optional[_Array], labels: Optional[NDArray[np.int64]],
-            perm: NDArray[np.int64],
-            optimizer: Optional[dict[str, Any]] = None) -> tuple[float, int, int, int]: ...
+    def run(self, X: Any, Y: Optional[_Array], labels: Optional[NDArray[np.int64]],
+            perm: NDArray[np.int64], optimizer: Optional[dict[str, Any]] = None,
+            sample_weight: Optional[NDArray[np.float64]] = None
+            ) -> tuple[float, int, int, int]: ...
+    def loss_and_grad_full(self, X: _Array, Y: Optional[_Array],
+                           labels: Optional[NDArray[np.int64]],
+                           sample_weight: Optional[NDArray[np.float64]] = None) -> float: ...
