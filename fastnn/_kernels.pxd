@@ -1,5 +1,5 @@
 # The activation ids, taken from fnn_kernels.h so that Python sees the
-# header's values (fastnn._kernels.fnn_activation); tests/test_activations_api.py
+# header's values (fastnn._kernels.fnn_activation); tests/activations/test_activations_api.py
 # and tools/gen_stubs.py check this list against the header's X-macro list.
 cdef extern from "fnn_kernels.h":
     cpdef enum fnn_activation:

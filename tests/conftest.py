@@ -6,9 +6,13 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-# The helpers in tests/ (_reference.py) import by name under any pytest
-# import mode, including the CI's --import-mode=importlib.
-sys.path.insert(0, os.path.dirname(__file__))
+# The shared helpers in tests/ (_arrays.py, _reference.py, _paths.py) and
+# tests/interop/_interop.py import by name from every subfolder under any
+# pytest import mode, including the CI's --import-mode=importlib (which, unlike
+# the default mode, puts no test folder on sys.path).
+_TESTS = os.path.dirname(os.path.abspath(__file__))
+for _helpers in (_TESTS, os.path.join(_TESTS, "interop")):
+    sys.path.insert(0, _helpers)
 
 
 @pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])

@@ -17,7 +17,7 @@ comments.  Usage (from the checkout, after building in place)::
     python tools/gen_stubs.py          # rewrite the files
     python tools/gen_stubs.py --check  # exit 1 if a file is out of date
 
-tests/test_stubs.py runs the check.
+tests/packaging/test_stubs.py runs the check.
 """
 import argparse
 import pathlib

@@ -11,8 +11,8 @@ import pytest
 
 import fastnn
 from fastnn import _kernels, activations
+from _paths import REPO_ROOT as ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 TABLE = _kernels.activation_table()
 
 # Independent float64 formulas, one per name, so that a kernel reached

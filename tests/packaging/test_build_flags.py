@@ -9,12 +9,12 @@ They skip only where tests/ was copied without the source tree.
 """
 import importlib.util
 import os
-import pathlib
 import types
 
 import pytest
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+from _paths import REPO_ROOT
+
 BUILDFLAGS_PATH = REPO_ROOT / "tools" / "_buildflags.py"
 USER_FLAG_VARS = ("CPPFLAGS", "CFLAGS", "LDFLAGS")
 

@@ -16,9 +16,9 @@ import pytest
 
 import fastnn
 import fastnn._version
+from _paths import REPO_ROOT
 
 DIST_NAME = "fastnn-cpu"
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE_DIR = pathlib.Path(fastnn.__file__).resolve().parent
 # PEP 440 public version, e.g. 0.1.0, 1.2.0rc1, 1.2.0.post1, 1.3.0.dev2.
 PEP440 = re.compile(r"^\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?$")
