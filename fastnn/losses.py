@@ -2,7 +2,8 @@
 
 These NumPy versions compute in float64 and serve evaluation and tests; the
 training loop computes the same losses (and the fused output gradients) in
-compiled code (fastnn/_dense.pxi).
+compiled code (the Trainer in fastnn/_trainer.pyx, over the loss ids of
+fastnn/src/fnn_train.h).
 
 - ``mse``: mean over all elements of ``(a - y)**2`` (``torch.nn.MSELoss``);
 - ``binary_cross_entropy``: from the sigmoid layer's pre-activation ``z``,

@@ -13,7 +13,8 @@ from fastnn._plotting import new_figure
 DESCRIPTION = ("Draw each activation and its derivative on [-5, 5] "
                "(computed by fastnn's kernels) to an image file.")
 
-# The article's four first, then the rest; (name, title, keyword arguments).
+# The four classic activations first, then the rest; (name, title, keyword
+# arguments).
 # Leaky ReLU is drawn with alpha 0.1 rather than the default 0.01 so that its
 # negative slope is visible at this scale; the title says so.
 PANELS = [

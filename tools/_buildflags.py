@@ -1,7 +1,7 @@
 """Compiler and linker flags for fastnn's extensions, and the OpenMP probe.
 
 setup.py's BuildExt applies these to every extension it builds.  They live
-here, free of Cython and numpy, so that tests/test_build_flags.py can import
+here, free of Cython and numpy, so that tests/packaging/test_build_flags.py can import
 them from the checkout without running setup().  The sdist carries this file
 (MANIFEST.in), because setup.py imports it.
 
@@ -19,7 +19,8 @@ Conventions:
   ``FASTNN_REQUIRE_OPENMP=1`` turns the fallback into an error (CI's wheel
   build sets it).  ``FASTNN_NO_OPENMP=1`` asks for a build without OpenMP.
 - Never -march=native (the wheel must run on any x86-64 CPU; SIMD paths are
-  chosen at run time by target_clones, see fastnn/src/fnn_dispatch.h) and
+  chosen at run time from function-pointer tables, one per level compiled
+  with the target attribute, see fastnn/src/fnn_dispatch.h) and
   never -ffast-math (it would set flush-to-zero for the whole process).
 - MSVC reads the user's flags from its own CL and LINK environment
   variables, so CFLAGS/LDFLAGS are applied to Unix-style drivers only.
