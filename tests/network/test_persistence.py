@@ -129,10 +129,22 @@ def test_save_on_a_full_file_size_limit_keeps_the_old_model(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
 
 
+# The system's own folders: the test run's PATH may hold only a venv.
+_SYSTEM_PATH = os.pathsep.join([os.defpath, "/usr/sbin", "/sbin", "/usr/bin", "/bin"])
+
+
+def _system_command(name):
+    import shutil
+    return shutil.which(name, path=_SYSTEM_PATH) or name
+
+
 def _mount_tmpfs(where, options):
     where.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
-                          capture_output=True)
+    try:
+        done = subprocess.run([_system_command("mount"), "-t", "tmpfs", "-o", options,
+                               "tmpfs", str(where)], capture_output=True)
+    except FileNotFoundError:
+        return False
     return done.returncode == 0
 
 
@@ -146,7 +158,7 @@ def small_disk(tmp_path):
     try:
         yield where
     finally:
-        subprocess.run(["umount", str(where)], check=False)
+        subprocess.run([_system_command("umount"), str(where)], check=False)
 
 
 def test_save_on_a_full_disk_keeps_the_old_model(small_disk, tmp_path):
@@ -177,7 +189,7 @@ def test_save_into_a_read_only_directory_raises_and_writes_nothing(tmp_path):
         assert list(where.iterdir()) == []
     finally:
         if os.geteuid() == 0:
-            subprocess.run(["umount", str(where)], check=False)
+            subprocess.run([_system_command("umount"), str(where)], check=False)
         else:
             where.chmod(0o755)
 
