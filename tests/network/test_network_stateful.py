@@ -52,7 +52,8 @@ class NetworkMachine(RuleBasedStateMachine):
         else:
             self.y = rng.normal(size=(n_rows, n_out)).astype(dtype)
         # Once an absurd step has been taken the weights may be finite but
-        # huge, and any later step may overflow.
+        # huge, and any later step may overflow; partial_fit keeps the
+        # optimizer, and with it the absurd learning rate.
         self.absurd = False
         self.dir = tempfile.mkdtemp(prefix="fastnn-stateful-")
 
@@ -98,7 +99,6 @@ class NetworkMachine(RuleBasedStateMachine):
         new = [(rng.normal(size=W.shape) * scale, rng.normal(size=b.shape) * scale)
                for W, b in self.net.params]
         self.net.set_params(new)
-        self.absurd = False
         expected = np.concatenate([np.concatenate([W.ravel(), b]) for W, b in new])
         np.testing.assert_array_equal(_weights(self.net), expected.astype(self.net.dtype))
 
