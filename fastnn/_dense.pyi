@@ -3,6 +3,7 @@ from typing import Any, Optional
 
 import numpy as np
 from numpy.typing import NDArray
+from typing_extensions import disjoint_base
 
 _Array = NDArray[np.floating[Any]]
 
@@ -16,6 +17,7 @@ def blas_threads_bound() -> bool: ...
 def single_thread_work(value: Optional[int] = None) -> int: ...
 def observed_blas_threads() -> list[int]: ...
 
+@disjoint_base
 class ForwardPass:
     params: Any
     typenum: int
