@@ -143,7 +143,8 @@ def tables(run):
                         + [_fmt_time(median(r, impl)) if impl in r["results"] else "-"
                            for impl in IMPLS]
                         + [f"{fast / ort:.2f}" if fast and ort else "-", _fmt_spread(r)])
-            for impl, why in {**r.get("unavailable", {}), **r.get("notes", {})}.items():
+            # Missing baselines are said once for the run (report.missing_lines).
+            for impl, why in r.get("notes", {}).items():
                 note = f"{r['name']} b={r['n']}: {impl}: {why}"
                 if note not in notes:
                     notes.append(note)
