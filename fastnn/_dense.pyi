@@ -3,6 +3,7 @@ from typing import Any, Optional
 
 import numpy as np
 from numpy.typing import NDArray
+from typing_extensions import disjoint_base
 
 _Array = NDArray[np.floating[Any]]
 
@@ -12,3 +13,20 @@ def dense_forward_into(X: _Array, W: _Array, b: _Array, act: int, param: float,
 def dense_backward_into(grad_A: _Array, X: _Array, W: _Array, saved: _Array, act: int,
                         param: float, dZ: _Array, grad_X: Optional[_Array],
                         grad_W: _Array, grad_b: _Array) -> None: ...
+def blas_threads_bound() -> bool: ...
+def single_thread_work(value: Optional[int] = None) -> int: ...
+def observed_blas_threads() -> list[int]: ...
+
+@disjoint_base
+class ForwardPass:
+    params: Any
+    typenum: int
+    n_layers: int
+    n_in: int
+    n_out: int
+    max_hidden: int
+    def __init__(self, params: _Array, sizes: Any, w_off: Any, b_off: Any, act_ids: Any,
+                 act_params: Any) -> None: ...
+    def accepts(self, X: object) -> bool: ...
+    def scratch_size(self, n_rows: int) -> int: ...
+    def run(self, X: _Array, out: _Array, scratch: _Array) -> None: ...

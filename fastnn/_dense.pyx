@@ -115,3 +115,357 @@ def dense_backward_into(cnp.ndarray grad_A not None, cnp.ndarray X not None,
                 <double *>cnp.PyArray_DATA(dZ), <double *>px, ldx, tx, <double *>pw, ldw, tw,
                 <double *>pgx, <double *>cnp.PyArray_DATA(grad_W),
                 <double *>cnp.PyArray_DATA(grad_b), n, n_in, n_out, act, param)
+
+
+# ---------------------------------------------------------------- whole forward pass
+#
+# Inference runs every layer in one compiled call without the GIL
+# (ForwardPass.run).  Two costs dominate small calls and are removed here:
+# Python work per layer, and BLAS threads that a small product cannot use
+# (waking a second thread costs more than the product on a busy machine).
+# The second is a work threshold: a product of fewer than
+# _single_thread_work multiply-adds runs on one BLAS thread, whatever the
+# pool's size.  scipy's OpenBLAS exposes no per-call thread argument, so the
+# pool size is changed around the product through its own
+# openblas_set_num_threads, found once with dlsym in the library that
+# scipy.linalg.cython_blas (the BLAS fastnn calls) is linked to.  The change
+# is global to that library: a counter under a mutex makes overlapping
+# calls from several threads restore the size the first one saw, once the
+# last one finishes; meanwhile other users of scipy's BLAS (a fit in another
+# thread) also run on one thread -- slower, never unsafe.
+
+from libc.stdint cimport uint32_t, uint64_t
+from libc.string cimport memcpy
+from posix.dlfcn cimport dlopen, dlsym, RTLD_LAZY
+from scipy.linalg.cython_blas cimport sgemv, dgemv
+
+cdef extern from "dlfcn.h" nogil:
+    int RTLD_NOLOAD
+
+cdef extern from "pythread.h" nogil:
+    ctypedef void *PyThread_type_lock
+    PyThread_type_lock PyThread_allocate_lock()
+    int PyThread_acquire_lock(PyThread_type_lock, int waitflag)
+    void PyThread_release_lock(PyThread_type_lock)
+
+ctypedef void (*_set_threads_fn)(int) noexcept nogil
+ctypedef int (*_get_threads_fn)() noexcept nogil
+
+cdef _set_threads_fn _blas_set_threads = NULL
+cdef _get_threads_fn _blas_get_threads = NULL
+cdef PyThread_type_lock _blas_lock = PyThread_allocate_lock()
+cdef int _single_holders = 0        # calls inside a single-thread section
+cdef int _saved_threads = 0         # the pool size the first of them saw
+# On an idle 2-core AVX2 machine a second OpenBLAS thread saves half of a
+# product (single-threaded sgemm runs about 25 multiply-adds per ns) but
+# costs some 10-50 us to wake and join, so it pays above a few million
+# multiply-adds; on a busy machine (load 9 on 2 cores, measured with
+# 784 x 256 products of 16 to 1024 rows) the second thread lost at every
+# size, by up to 10x.  2^24 keeps every product of the 64-64-10 network up
+# to 4,096 rows and the 784 -> 256 layer up to 83 rows on one thread.
+cdef long long _single_thread_work = 1 << 24
+# The BLAS thread count each layer's product saw in the last run (a hook
+# for tests; -1 where it could not be read).
+cdef enum:
+    _MAX_OBSERVED = 64
+cdef int _observed[_MAX_OBSERVED]
+cdef int _n_observed = 0
+
+
+def _bind_blas_threads(path):
+    """Find openblas_set/get_num_threads in the library `path` (a module
+    linked to scipy's OpenBLAS) and its dependencies; True if found."""
+    global _blas_set_threads, _blas_get_threads
+    cdef bytes raw = str(path).encode()
+    cdef void *handle = dlopen(raw, RTLD_LAZY | RTLD_NOLOAD)
+    if handle == NULL:
+        return False
+    cdef void *set_fn = NULL
+    cdef void *get_fn = NULL
+    for prefix in (b"scipy_", b""):
+        set_fn = dlsym(handle, prefix + b"openblas_set_num_threads")
+        get_fn = dlsym(handle, prefix + b"openblas_get_num_threads")
+        if set_fn != NULL and get_fn != NULL:
+            _blas_set_threads = <_set_threads_fn>set_fn
+            _blas_get_threads = <_get_threads_fn>get_fn
+            return True
+    return False
+
+
+def blas_threads_bound():
+    """Whether the BLAS thread count can be changed per product."""
+    return _blas_set_threads != NULL
+
+
+def single_thread_work(value=None):
+    """The work (multiply-adds of one product) below which a product of
+    ForwardPass runs on one BLAS thread; sets it first if value is given."""
+    global _single_thread_work
+    if value is not None:
+        if int(value) < 0:
+            raise ValueError(f"single_thread_work must be non-negative, got {value}")
+        _single_thread_work = int(value)
+    return int(_single_thread_work)
+
+
+def observed_blas_threads():
+    """The BLAS thread count each product of the last ForwardPass.run saw."""
+    return [_observed[i] for i in range(_n_observed)]
+
+
+cdef inline bint _single_begin() noexcept nogil:
+    """Pin scipy's BLAS to one thread (see above); True if _single_end is due."""
+    global _single_holders, _saved_threads
+    if _blas_set_threads == NULL:
+        return False
+    PyThread_acquire_lock(_blas_lock, 1)
+    if _single_holders == 0:
+        _saved_threads = _blas_get_threads()
+        if _saved_threads > 1:
+            _blas_set_threads(1)
+    _single_holders += 1
+    PyThread_release_lock(_blas_lock)
+    return True
+
+
+cdef inline void _single_end() noexcept nogil:
+    global _single_holders
+    PyThread_acquire_lock(_blas_lock, 1)
+    _single_holders -= 1
+    if _single_holders == 0 and _saved_threads > 1:
+        _blas_set_threads(_saved_threads)
+    PyThread_release_lock(_blas_lock)
+
+
+cdef inline bint _all_finite(const void *data, Py_ssize_t n, bint is_float) noexcept nogil:
+    """No NaN or inf among n floats (or doubles): an exponent of all ones,
+    plus one in that field, carries into the sign bit.  Integer operations
+    only, so the compiler vectorises the loop without reassociating
+    floating-point sums (no -ffast-math)."""
+    cdef const uint32_t *u32 = <const uint32_t *>data
+    cdef const uint64_t *u64 = <const uint64_t *>data
+    cdef uint32_t acc32 = 0
+    cdef uint64_t acc64 = 0
+    cdef Py_ssize_t i
+    if is_float:
+        for i in range(n):
+            acc32 |= (u32[i] & 0x7f800000u) + 0x00800000u
+        return (acc32 & 0x80000000u) == 0
+    for i in range(n):
+        acc64 |= (u64[i] & 0x7ff0000000000000u) + 0x0010000000000000u
+    return (acc64 & 0x8000000000000000u) == 0
+
+
+cdef inline void _product(const real *x, int ldx, bint trans_x, const real *w,
+                          Py_ssize_t n, Py_ssize_t n_in, Py_ssize_t n_out,
+                          real *z) noexcept nogil:
+    """z = x @ w (w row-major (n_in, n_out)); one row is a GEMV, which
+    skips GEMM's packing of w."""
+    cdef int m_ = <int>n_out, k_ = <int>n_in, one = 1, ld = <int>max(n_out, 1)
+    cdef real alpha = 1, beta = 0
+    cdef char no = b'N'
+    if n == 1 and n_in > 0 and n_out > 0:
+        # Column-major, w is (n_out, n_in) with ld n_out: z = w x.
+        if real is float:
+            sgemv(&no, &m_, &k_, &alpha, <float *>w, &ld, <float *>x, &one, &beta,
+                  <float *>z, &one)
+        else:
+            dgemv(&no, &m_, &k_, &alpha, <double *>w, &ld, <double *>x, &one, &beta,
+                  <double *>z, &one)
+    elif n_in == 0:
+        memset(z, 0, n * n_out * sizeof(real))
+    else:
+        _gemm(trans_x, False, <int>n, <int>n_out, <int>n_in, <real>1, x, ldx, w,
+              <int>n_out, <real>0, z, <int>n_out)
+
+
+cdef inline void _forward_all(const real *x, int ldx, bint trans_x, const real *params,
+                              const Py_ssize_t *sizes, const Py_ssize_t *w_off,
+                              const Py_ssize_t *b_off, const int *acts,
+                              const double *act_params, Py_ssize_t n_layers, Py_ssize_t n,
+                              real *scratch, Py_ssize_t half, real *out) noexcept nogil:
+    """Every layer: hidden activations alternate between the two halves of
+    scratch, the last layer writes out."""
+    global _n_observed
+    cdef Py_ssize_t l
+    cdef real *dest
+    cdef bint single
+    cdef const real *a = x
+    cdef int lda = ldx
+    cdef bint trans = trans_x
+    _n_observed = 0
+    for l in range(n_layers):
+        dest = out if l == n_layers - 1 else scratch + (l % 2) * half
+        single = (<long long>n * sizes[l] * sizes[l + 1] < _single_thread_work
+                  and _single_begin())
+        if l < _MAX_OBSERVED:
+            _observed[l] = _blas_get_threads() if _blas_get_threads != NULL else -1
+            _n_observed = l + 1
+        _product(a, lda, trans, params + w_off[l], n, sizes[l], sizes[l + 1], dest)
+        if single:
+            _single_end()
+        _bias_activation(dest, dest, params + b_off[l], n, sizes[l + 1], acts[l],
+                         act_params[l])
+        a = dest
+        lda = <int>sizes[l + 1]
+        trans = False
+
+
+cdef class ForwardPass:
+    """The forward pass of a network over its flat parameter vector, every
+    layer in one call without the GIL.
+
+    The layout (sizes, offsets, activations) is checked once here against
+    the parameter vector, so a run only checks its arrays.
+
+    Parameters
+    ----------
+    params : ndarray, 1-D, float32 or float64, C-contiguous
+        ``W_0, b_0, W_1, ...``; read at every run (not copied), so later
+        changes to it are seen.
+    sizes : sequence of int
+        ``[n_inputs, ..., n_outputs]``.
+    w_off, b_off : sequence of int
+        Offsets of each W (row-major (n_in, n_out)) and b in params.
+    act_ids : sequence of int
+        Kernel ids of the activations (SOFTMAX_ID for softmax).
+    act_params : sequence of float
+        Their parameters.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a wrong dtype, a layout that does not fit params, or an unknown
+        activation.
+    """
+    cdef readonly object params
+    cdef readonly int typenum
+    cdef readonly Py_ssize_t n_layers, n_in, n_out, max_hidden
+    cdef object _sizes, _w_off, _b_off, _acts, _act_params      # owners of the pointers
+    cdef Py_ssize_t *sizes_p
+    cdef Py_ssize_t *w_off_p
+    cdef Py_ssize_t *b_off_p
+    cdef int *acts_p
+    cdef double *act_params_p
+
+    def __init__(self, cnp.ndarray params not None, sizes, w_off, b_off, act_ids,
+                 act_params):
+        cdef int typenum = cnp.PyArray_TYPE(params)
+        if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+            raise TypeError(f"params must be float32 or float64, got {params.dtype}")
+        if (cnp.PyArray_NDIM(params) != 1 or not cnp.PyArray_IS_C_CONTIGUOUS(params)
+                or not cnp.PyArray_ISALIGNED(params) or not cnp.PyArray_ISNOTSWAPPED(params)):
+            raise ValueError("params must be a 1-D aligned C-contiguous native array")
+        s = np.ascontiguousarray(sizes, dtype=np.intp)
+        w = np.ascontiguousarray(w_off, dtype=np.intp)
+        b = np.ascontiguousarray(b_off, dtype=np.intp)
+        a = np.ascontiguousarray(act_ids, dtype=np.intc)
+        p = np.ascontiguousarray(act_params, dtype=np.float64)
+        n_layers = s.size - 1
+        if s.ndim != 1 or n_layers < 1 or any(x.shape != (n_layers,) for x in (w, b, a, p)):
+            raise ValueError("sizes needs n_layers + 1 entries and w_off, b_off, act_ids, "
+                             "act_params n_layers each")
+        if (s < 0).any() or (s > 2147483647).any():
+            raise ValueError(f"layer sizes must lie in [0, 2^31), got {s.tolist()}")
+        size = cnp.PyArray_DIMS(params)[0]
+        for l in range(n_layers):
+            if not (0 <= w[l] and w[l] + s[l] * s[l + 1] <= size
+                    and 0 <= b[l] and b[l] + s[l + 1] <= size):
+                raise ValueError(f"layer {l} does not fit in params of size {size}")
+            if not (a[l] == FNN_SOFTMAX_ID or 0 <= a[l] < FNN_N_ACTIVATIONS):
+                raise ValueError(f"unknown activation id {a[l]}")
+        self.params, self.typenum, self.n_layers = params, typenum, n_layers
+        self.n_in, self.n_out = s[0], s[n_layers]
+        self.max_hidden = int(s[1:n_layers].max()) if n_layers > 1 else 0
+        self._sizes, self._w_off, self._b_off, self._acts, self._act_params = s, w, b, a, p
+        self.sizes_p = <Py_ssize_t *>cnp.PyArray_DATA(s)
+        self.w_off_p = <Py_ssize_t *>cnp.PyArray_DATA(w)
+        self.b_off_p = <Py_ssize_t *>cnp.PyArray_DATA(b)
+        self.acts_p = <int *>cnp.PyArray_DATA(a)
+        self.act_params_p = <double *>cnp.PyArray_DATA(p)
+
+    def accepts(self, X):
+        """Whether X is, as it stands, an array :meth:`run` reads: exactly a
+        numpy.ndarray, 2-D with n_in columns, params' dtype, aligned, native
+        byte order, C- or F-contiguous (its values are not looked at)."""
+        if type(X) is not np.ndarray:
+            return False
+        cdef cnp.ndarray arr = <cnp.ndarray>X
+        return (cnp.PyArray_NDIM(arr) == 2 and cnp.PyArray_DIMS(arr)[1] == self.n_in
+                and cnp.PyArray_TYPE(arr) == self.typenum and cnp.PyArray_ISALIGNED(arr)
+                and cnp.PyArray_ISNOTSWAPPED(arr)
+                and (cnp.PyArray_IS_C_CONTIGUOUS(arr) or cnp.PyArray_IS_F_CONTIGUOUS(arr)))
+
+    def scratch_size(self, Py_ssize_t n_rows):
+        """Elements of the scratch array a run over n_rows rows needs."""
+        return n_rows * self.max_hidden * min(self.n_layers - 1, 2)
+
+    def run(self, cnp.ndarray X not None, cnp.ndarray out not None,
+            cnp.ndarray scratch not None):
+        """out = the network's output for X.
+
+        Parameters
+        ----------
+        X : ndarray (n_rows, n_in), params' dtype, C- or F-contiguous,
+            aligned, native byte order; finite.
+        out : ndarray (n_rows, n_out), params' dtype, C-contiguous, writeable.
+        scratch : ndarray, 1-D, params' dtype, C-contiguous, writeable, at
+            least ``scratch_size(n_rows)`` elements (contents ignored).
+
+        Raises
+        ------
+        ValueError
+            If X holds NaN or inf (out is then left untouched), or for a
+            wrong shape or layout.
+        TypeError
+            For a wrong dtype.
+        """
+        cdef int typenum = self.typenum
+        if cnp.PyArray_NDIM(X) != 2:
+            raise ValueError(f"X must be 2-D, got shape {(<object>X).shape}")
+        cdef Py_ssize_t n = cnp.PyArray_DIMS(X)[0]
+        _check_2d(X, n, self.n_in, typenum, "X")
+        _check_2d(out, n, self.n_out, typenum, "out", True, True)
+        if n > 2147483647:
+            raise ValueError("X is too large for 32-bit BLAS")
+        need = self.scratch_size(n)
+        if (cnp.PyArray_NDIM(scratch) != 1 or cnp.PyArray_TYPE(scratch) != typenum
+                or not cnp.PyArray_IS_C_CONTIGUOUS(scratch)
+                or not cnp.PyArray_ISWRITEABLE(scratch)
+                or not cnp.PyArray_ISALIGNED(scratch)
+                or cnp.PyArray_DIMS(scratch)[0] < need):
+            raise ValueError(f"scratch must be a writeable C-contiguous 1-D array of "
+                             f"{need} elements of the parameters' dtype")
+        cdef void *px
+        cdef int ldx
+        cdef bint tx
+        _operand(X, &px, &ldx, &tx)
+        cdef void *pp = cnp.PyArray_DATA(self.params)
+        cdef void *ps = cnp.PyArray_DATA(scratch)
+        cdef void *po = cnp.PyArray_DATA(out)
+        cdef Py_ssize_t half = n * self.max_hidden
+        cdef bint finite
+        cdef bint is_float = typenum == cnp.NPY_FLOAT32
+        with nogil:
+            finite = _all_finite(px, n * self.n_in, is_float)
+            if finite:
+                if is_float:
+                    _forward_all[float](<float *>px, ldx, tx, <float *>pp, self.sizes_p,
+                                        self.w_off_p, self.b_off_p, self.acts_p,
+                                        self.act_params_p, self.n_layers, n,
+                                        <float *>ps, half, <float *>po)
+                else:
+                    _forward_all[double](<double *>px, ldx, tx, <double *>pp,
+                                         self.sizes_p, self.w_off_p, self.b_off_p,
+                                         self.acts_p, self.act_params_p, self.n_layers,
+                                         n, <double *>ps, half, <double *>po)
+        if not finite:
+            raise ValueError(f"X holds NaN or inf (in the network's dtype "
+                             f"{self.params.dtype})")
+
+
+try:
+    import scipy.linalg.cython_blas as _cython_blas
+    _bind_blas_threads(_cython_blas.__file__)
+except (ImportError, AttributeError, OSError):      # keep BLAS's own thread choice
+    pass

@@ -28,6 +28,7 @@ BASELINES = {
     "numpy": Baseline("NumPy", "numpy"),
     "torch": Baseline("PyTorch", "torch"),
     "sklearn": Baseline("scikit-learn", "sklearn.neural_network"),
+    "onnxruntime": Baseline("onnxruntime", "onnxruntime"),
 }
 
 

@@ -9,7 +9,7 @@ here plus its own module of cases.
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Tuple
 
-from fastnn.bench import kernel_cases, network_cases, report
+from fastnn.bench import inference_cases, kernel_cases, network_cases, report
 from fastnn.bench.rows import Planned
 from fastnn.bench.timing import Budget
 
@@ -49,4 +49,9 @@ GROUPS = {group.name: group for group in [
     Group("network", network_cases.plan, ("torch", "sklearn"), report.network_tables,
           {"quick": Budget(rounds=3, min_rounds=3, block_s=0.0, row_s=0.5),
            "full": Budget(rounds=7, min_rounds=5, block_s=0.0, row_s=8.0)}),
+    # Calls of microseconds to milliseconds: short blocks, many rounds.
+    Group("inference", inference_cases.plan, ("onnxruntime", "torch", "sklearn"),
+          inference_cases.tables,
+          {"quick": Budget(rounds=9, min_rounds=3, block_s=2e-3, row_s=0.3),
+           "full": Budget(rounds=31, min_rounds=7, block_s=5e-3, row_s=3.0)}),
 ]}

@@ -167,6 +167,9 @@ class _Model:
         # Serialises every change of this network (fit, set_params, pickling).
         self._lock = threading.RLock()
         self._trainer: Any = None
+        # The compiled forward pass and its buffers (see _prediction.Predictor),
+        # built at the first prediction.
+        self._predictor: Any = None
         self.optimizer = None
         self.epochs_trained = 0
         self.history_: Any = None
@@ -295,34 +298,6 @@ class _Model:
             _kernels.dense_forward_into(A, W, b, act_id, act.param, Z, out)
             A = out
         return Z, A
-
-    def forward(self, X: Any) -> np.ndarray:
-        """Output-layer activations.
-
-        Parameters
-        ----------
-        X : array_like, shape (n_samples, n_inputs)
-            Finite real values.
-
-        Returns
-        -------
-        numpy.ndarray, shape (n_samples, n_outputs), the network's dtype
-
-        Raises
-        ------
-        ValueError
-            If X is not 2-D, has the wrong number of features, or holds
-            NaN/inf.
-        TypeError
-            If X is not real-valued.
-
-        Examples
-        --------
-        >>> import numpy as np, fastnn
-        >>> fastnn.Network([2, 3], "softmax", seed=0).forward(np.zeros((1, 2))).round(3)
-        array([[0.333, 0.333, 0.333]], dtype=float32)
-        """
-        return self._forward_last(self._check_X(X))[1]
 
     def _penalty(self) -> float:
         if not self.l2:
