@@ -272,7 +272,8 @@ class ModelArchive:
         text = str(self._read(_CONFIG_MEMBER, check)[()])
         try:
             config = json.loads(text)
-        except ValueError as exc:
+        # A small config can nest deeper than json's recursion limit.
+        except (ValueError, RecursionError) as exc:
             raise ValueError(f"{self.path!r} has an unreadable config: {exc}") from None
         if not isinstance(config, dict):
             raise ValueError(f"{self.path!r} has an unreadable config: not a JSON object")

@@ -133,8 +133,13 @@ class Optimizer:
         config = dict(state["config"])
         if config.pop("name", None) != self.name:
             raise ValueError(f"pickled optimizer state is not a {type(self).__name__}")
-        # The constructor's checks apply to unpickled hyperparameters too.
-        type(self).__init__(self, **config)
+        # The constructor's checks apply to unpickled hyperparameters too;
+        # a crafted state is a wrong value (unknown or non-string keys, a
+        # string rate), so every failure is a ValueError.
+        try:
+            type(self).__init__(self, **config)
+        except TypeError as exc:
+            raise ValueError(f"invalid pickled {type(self).__name__} config: {exc}") from None
         try:
             step = check_int(state.get("step"), "pickled optimizer step", 0)
         except TypeError as exc:

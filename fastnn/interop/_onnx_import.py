@@ -12,6 +12,7 @@ and named after the fastnn activation it computes.
 """
 import math
 import os
+import stat
 
 import numpy as np
 
@@ -80,7 +81,7 @@ class _Graph:
     def __init__(self, model):
         from onnx import numpy_helper
         graph = model.graph
-        self.constants = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+        self.constants = {t.name: _constant_array(t, numpy_helper) for t in graph.initializer}
         self.nodes = []
         for node in graph.node:
             if node.domain not in ("", "ai.onnx"):
@@ -109,7 +110,7 @@ class _Graph:
     def _constant_value(node, numpy_helper):
         for a in node.attribute:
             if a.name == "value":
-                return numpy_helper.to_array(a.t)
+                return _constant_array(a.t, numpy_helper)
             if a.name in ("value_float", "value_int"):
                 return np.array(a.f if a.name == "value_float" else a.i)
             if a.name in ("value_floats", "value_ints"):
@@ -299,6 +300,38 @@ def _activation(g, z, dtype):
     return spec, sink
 
 
+def _constant_array(tensor, numpy_helper):
+    """An initializer's values, never read from another file: onnx would
+    load external data relative to the working directory (or the model's
+    directory), so a crafted model could turn any file into weights."""
+    if tensor.data_location == tensor.EXTERNAL or len(tensor.external_data):
+        raise ValueError(f"initializer {tensor.name!r} keeps its data in external data "
+                         f"({[(e.key, e.value) for e in tensor.external_data]}), which is "
+                         "never read; load a trusted model with onnx.load(path) and pass "
+                         "the ModelProto")
+    try:
+        return numpy_helper.to_array(tensor)
+    except Exception as exc:
+        raise ValueError(f"initializer {tensor.name!r} cannot be read: "
+                         f"{type(exc).__name__}: {exc}") from None
+
+
+def _read_regular(path):
+    """The bytes of ``path`` if it is a regular file; O_NONBLOCK and fstat of
+    the opened descriptor keep a FIFO or a device from blocking or feeding
+    the read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ValueError(f"no ONNX file at {path!r}") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read ONNX file {path!r}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError(f"cannot read ONNX file {path!r}: it is not a regular file")
+        return file.read()
+
+
 def _load(model_or_path, onnx):
     if isinstance(model_or_path, onnx.ModelProto):
         return model_or_path
@@ -308,10 +341,9 @@ def _load(model_or_path, onnx):
         except Exception as exc:
             raise ValueError(f"the bytes are not an ONNX model: {exc}") from None
     if isinstance(model_or_path, (str, os.PathLike)):
+        data = _read_regular(os.fspath(model_or_path))
         try:
-            return onnx.load(os.fspath(model_or_path))
-        except FileNotFoundError:
-            raise ValueError(f"no ONNX file at {os.fspath(model_or_path)!r}") from None
+            return onnx.load_from_string(data)
         except Exception as exc:
             raise ValueError(f"{os.fspath(model_or_path)!r} is not an ONNX model: "
                              f"{exc}") from None
@@ -369,7 +401,9 @@ def from_onnx(model, loss=None):
     TypeError
         If ``model`` has a wrong type or a tensor is not float32/float64.
     ValueError
-        For a file that is not ONNX, an unsupported operator (the message
+        For a file that is not ONNX or not a regular file, a tensor kept
+        in external data (never read: load a trusted model with
+        ``onnx.load`` and pass the ModelProto), an unsupported operator (the message
         names it and its node), weights that are not constants, shapes that
         do not chain, non-finite weights, or a graph that is not a chain.
 

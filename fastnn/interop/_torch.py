@@ -111,6 +111,9 @@ def from_torch(module, loss=None):
             if str(weight.dtype).replace("torch.", "") not in _TORCH_DTYPES:
                 raise TypeError(f"{where}: weight is {weight.dtype}; only float32 and float64 "
                                 "are supported")
+            if any(t is not None and t.is_meta for t in (child.weight, child.bias)):
+                raise ValueError(f"{where}: its parameters are on the meta device (shapes "
+                                 "without values); materialise them first")
             W = weight.cpu().numpy().T.copy()
             b = (child.bias.detach().cpu().numpy().copy() if child.bias is not None
                  else np.zeros(W.shape[1], W.dtype))

@@ -409,3 +409,75 @@ def test_from_onnx_refuses_input_width_that_does_not_fit_the_weights():
                    n_in=4)
     with pytest.raises(ValueError, match="4 features but the first layer takes 3"):
         interop.from_onnx(model)
+
+
+# ------------------------------------------------------------ hostile models
+
+def _with_external_weight(location):
+    """A to_onnx model whose first weight claims its data lives in ``location``."""
+    model = interop.to_onnx(fastnn.Network([3, 4, 2], ["relu", "softmax"], seed=0))
+    init = model.graph.initializer[0]
+    init.ClearField("raw_data")
+    init.ClearField("float_data")
+    init.data_location = onnx.TensorProto.EXTERNAL
+    for key, value in (("location", location), ("length", "48")):
+        entry = init.external_data.add()
+        entry.key, entry.value = key, value
+    return model
+
+
+def test_from_onnx_never_reads_external_data_of_a_model_proto(tmp_path, monkeypatch):
+    # onnx's to_array would read the file (relative to the working
+    # directory) and turn its bytes into weights.
+    (tmp_path / "secret").write_bytes(bytes(range(48)))
+    monkeypatch.chdir(tmp_path)
+    model = _with_external_weight("secret")
+    with pytest.raises(ValueError, match="external data"):
+        interop.from_onnx(model)
+    with pytest.raises(ValueError, match="external data"):
+        interop.from_onnx(model.SerializeToString())
+
+
+def test_from_onnx_never_reads_external_data_next_to_a_model_file(tmp_path):
+    (tmp_path / "secret").write_bytes(bytes(range(48)))
+    onnx.save(_with_external_weight("secret"), tmp_path / "m.onnx")
+    with pytest.raises(ValueError, match="external data"):
+        interop.from_onnx(tmp_path / "m.onnx")
+
+
+def test_from_onnx_refuses_a_fifo_without_blocking(tmp_path):
+    import threading
+    fifo = tmp_path / "m.onnx"
+    os.mkfifo(fifo)
+    errors = []
+
+    def load():
+        try:
+            interop.from_onnx(fifo)
+        except ValueError as exc:
+            errors.append(exc)
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(10)
+    if thread.is_alive():   # unblock the reader so the test process can exit
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert not thread.is_alive() and len(errors) == 1
+    assert "regular file" in str(errors[0])
+
+
+def test_from_onnx_initializer_of_unknown_type_raises_value_error():
+    model = interop.to_onnx(fastnn.Network([3, 4, 2], ["relu", "softmax"], seed=0))
+    model.graph.initializer[0].data_type = 9999
+    with pytest.raises(ValueError, match="initializer"):
+        interop.from_onnx(model)
+
+
+def test_from_onnx_never_reads_external_data_of_a_constant_node(tmp_path, monkeypatch):
+    (tmp_path / "secret").write_bytes(bytes(range(48)))
+    monkeypatch.chdir(tmp_path)
+    model = _with_external_weight("secret")
+    weight = model.graph.initializer.pop(0)
+    model.graph.node.insert(0, onnx.helper.make_node("Constant", [], [weight.name],
+                                                     value=weight))
+    with pytest.raises(ValueError, match="external data"):
+        interop.from_onnx(model)

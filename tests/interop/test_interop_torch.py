@@ -112,3 +112,9 @@ def test_network_methods_reach_the_conversions():
         np.testing.assert_allclose(seq(torch.from_numpy(X)).numpy(), net.forward(X), atol=1e-6)
     onnx_back = fastnn.Network.from_onnx(net.to_onnx())
     assert onnx_back.forward(X).tobytes() == net.forward(X).tobytes()
+
+
+def test_from_torch_refuses_meta_parameters_with_value_error():
+    module = torch.nn.Sequential(torch.nn.Linear(3, 2, device="meta"))
+    with pytest.raises(ValueError, match="meta device"):
+        interop.from_torch(module)

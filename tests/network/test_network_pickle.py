@@ -169,3 +169,12 @@ def test_optimizer_state_must_fit_the_network():
 def test_pickles_name_the_public_module():
     data = pickle.dumps(fastnn.Network([2, 2], "softmax", seed=0))
     assert b"fastnn.network" in data and b"_network" not in data
+
+
+@pytest.mark.parametrize("extra", [{"foo": 1}, {1: 2}, {"learning_rate": "x"}])
+def test_a_crafted_optimizer_config_raises_value_error(extra):
+    from fastnn.optimizers import Adam
+    state = Adam().__getstate__()
+    state["config"] = {**state["config"], **extra}
+    with pytest.raises(ValueError, match="Adam"):
+        Adam.__new__(Adam).__setstate__(state)

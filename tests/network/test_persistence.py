@@ -412,3 +412,14 @@ def test_write_npz_atomic_round_trip(tmp_path):
     write_npz_atomic(tmp_path / "x.npz", arrays)
     back = _members(tmp_path / "x.npz")
     np.testing.assert_array_equal(back["a"], arrays["a"])
+
+
+@pytest.mark.parametrize("nested", ["[" * 100_000 + "]" * 100_000,
+                                    '{"a":' * 40_000 + "1" + "}" * 40_000])
+def test_a_deeply_nested_config_raises_value_error(tmp_path, nested):
+    # Small enough for the config size limit, deep enough for json's
+    # recursion limit: still a ValueError naming the file.
+    path = tmp_path / "deep.npz"
+    _write_members(path, {"config": np.array(nested)})
+    with pytest.raises(ValueError, match="unreadable config"):
+        fastnn.Network.load(path)
