@@ -13,7 +13,7 @@ raises TypeError/ValueError instead of reading or writing out of bounds.
 cimport numpy as cnp
 from libc.math cimport exp, log, log1p, fabs, isfinite
 from libc.string cimport memcpy, memset
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
 
 cdef extern from "Python.h":
     # Declared without Cython's exception check: the exception a handler sets
@@ -124,6 +124,12 @@ cdef struct _Opt:
     # beta1^t) and 1 / sqrt(1 - beta2^t).
     double step_size, inv_bc2_sqrt
     int nthreads               # OpenMP threads of the update and gather
+    # The caller's floating-point mode (MXCSR) from before the epoch set
+    # flush-to-zero: each OpenMP worker runs its share with flush-to-zero
+    # too (the main thread's mode, so every split gives the same bits) and
+    # then returns to this mode, also where the pool's threads were created
+    # inside the epoch and inherited the main thread's flush-to-zero.
+    unsigned int caller_fp
 
 
 cdef inline double _neg_log_softmax(const real *z, real p, Py_ssize_t j,
@@ -387,15 +393,19 @@ cdef void _update_range(_Opt *opt, real *w, const real *g, Py_ssize_t off,
         return
     block = (n + nthreads - 1) // nthreads
     block = (block + 15) & ~15            # blocks start on 64-byte lines
+    cdef unsigned int fp
     for c in prange(nthreads, num_threads=nthreads, schedule="static"):
+        fp = fnn_ftz_begin()
         start = c * block
         if start < n:
             _update_span(opt, w, g, off + start, min(block, n - start))
+        if threadid() != 0:             # the main thread keeps the epoch's mode
+            fnn_ftz_end(opt.caller_fp)
 
 
 cdef bint _gather(_Net *net, const real *X, const real *Y, const long long *labels,
                   Py_ssize_t n, const long long *idx, Py_ssize_t rows,
-                  int nthreads=1) noexcept nogil:
+                  int nthreads=1, unsigned int caller_fp=0) noexcept nogil:
     """Copy the batch's rows of X and of the targets into the workspace
     (the rows split over nthreads threads when large); False (nothing read)
     if a row index or a label is out of range."""
@@ -405,9 +415,17 @@ cdef bint _gather(_Net *net, const real *X, const real *Y, const long long *labe
     for r in range(rows):
         if idx[r] < 0 or idx[r] >= n or (labels != NULL and not 0 <= labels[idx[r]] < n_out):
             return False
+    cdef Py_ssize_t c, block, r0
     if nthreads > 1 and rows * n_in >= _PARALLEL_MIN:
-        for r in prange(rows, num_threads=nthreads, schedule="static"):
-            memcpy(xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(real))
+        block = (rows + nthreads - 1) // nthreads
+        for c in prange(nthreads, num_threads=nthreads, schedule="static"):
+            r0 = c * block
+            for r in range(r0, min(r0 + block, rows)):
+                memcpy(xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(real))
+            # A pool thread created here inherited the epoch's flush-to-zero;
+            # the main thread keeps it.
+            if threadid() != 0:
+                fnn_ftz_end(caller_fp)
     else:
         for r in range(rows):
             memcpy(xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(real))
@@ -504,6 +522,7 @@ cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
     cdef double loss
     cdef long long now, last_check = fnn_monotonic_ns()
     cdef unsigned int fp_mode = fnn_ftz_begin()
+    opt.caller_fp = fp_mode
     while start < n_rows:
         now = fnn_monotonic_ns()
         if now - last_check >= _SIGNAL_CHECK_NS:
@@ -515,7 +534,8 @@ cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
         if csr != NULL:
             gathered = _gather_csr(net, csr, Y, labels, n, perm + start, rows)
         else:
-            gathered = _gather(net, X, Y, labels, n, perm + start, rows, opt.nthreads)
+            gathered = _gather(net, X, Y, labels, n, perm + start, rows, opt.nthreads,
+                               fp_mode)
         if not gathered:
             status = -2
             break

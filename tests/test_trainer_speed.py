@@ -113,3 +113,21 @@ def test_fit_shuffles_as_generator_permutation():
     b.fit(X[perm], y[perm], epochs=1, batch_size=100, optimizer="sgd", shuffle=False)
     assert np.array_equal(a._flat, b._flat)
     assert a._shuffle_rng.bit_generator.state == expected.bit_generator.state
+
+
+@needs_openmp
+def test_training_leaves_no_flush_to_zero_in_the_thread_pool(restore_threads):
+    """The epoch runs with flush-to-zero; OpenMP workers it used (or created,
+    inheriting the main thread's mode) must return to the caller's mode, so
+    that later kernels give the same bits on 1 and 2 threads."""
+    _train(2, "adam", np.float32, epochs=1)
+    x = np.random.default_rng(4).standard_normal(300_000).astype(np.float32) * 6
+    gelu = fastnn.get_activation("gelu")
+    one = _with(1, gelu.forward, x)
+    two = _with(2, gelu.forward, x)
+    assert np.array_equal(one.view(np.uint32), two.view(np.uint32))
+
+
+def _with(threads, fn, *args):
+    fastnn.set_num_threads(threads)
+    return fn(*args)
