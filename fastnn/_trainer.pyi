@@ -22,6 +22,7 @@ SOFTMAX_ID: int
 LOSS_IDS: dict[str, int]
 OPTIMIZER_IDS: dict[str, int]
 SK_POISSON_ID: int
+PARAMS_NOT_FINITE: int
 
 def simd_selected() -> str: ...
 
@@ -36,8 +37,8 @@ class Trainer:
     def batch_size(self) -> int: ...
     def run(self, X: Any, Y: Optional[_Array], labels: Optional[NDArray[np.int64]],
             perm: NDArray[np.int64], optimizer: Optional[dict[str, Any]] = None,
-            sample_weight: Optional[NDArray[np.float64]] = None
-            ) -> tuple[float, int, int, int]: ...
+            sample_weight: Optional[NDArray[np.float64]] = None,
+            check_finite: bool = False) -> tuple[float, int, int, int]: ...
     def loss_and_grad_full(self, X: _Array, Y: Optional[_Array],
                            labels: Optional[NDArray[np.int64]],
                            sample_weight: Optional[NDArray[np.float64]] = None) -> float: ...

@@ -13,6 +13,7 @@ raises TypeError/ValueError instead of reading or writing out of bounds.
 cimport numpy as cnp
 from libc.math cimport exp, log, log1p, fabs, isfinite
 from libc.string cimport memcpy, memset
+from cython.parallel cimport prange, threadid
 
 cdef extern from "Python.h":
     # Declared without Cython's exception check: the exception a handler sets
@@ -62,6 +63,16 @@ cdef enum:
 # since the last check, read from a monotonic clock after every mini-batch.
 cdef long long _SIGNAL_CHECK_NS = 20 * 1000 * 1000
 
+# Trainer.run's status (with check_finite) when the epoch finished but left a
+# parameter or optimizer-state entry non-finite (an update overflowed).
+PARAMS_NOT_FINITE = -4
+
+# The optimizer updates and the batch gather split over OpenMP threads from
+# this many elements (the elementwise kernels' threshold): below it a
+# parallel region costs more than it saves.  Every split is elementwise, so
+# the results do not depend on the thread count.
+cdef Py_ssize_t _PARALLEL_MIN = 1 << 15
+
 # The largest dimension a 32-bit-int BLAS call takes (INT_MAX).
 cdef Py_ssize_t _BLAS_INT_MAX = 2147483647
 
@@ -109,6 +120,16 @@ cdef struct _Opt:
     long long step             # Adam's t after the last update
     void *s1                   # SGD momentum buffer / Adam m
     void *s2                   # Adam v
+    # Of the current batch's Adam step (set by _begin_update): lr / (1 -
+    # beta1^t) and 1 / sqrt(1 - beta2^t).
+    double step_size, inv_bc2_sqrt
+    int nthreads               # OpenMP threads of the update and gather
+    # The caller's floating-point mode (MXCSR) from before the epoch set
+    # flush-to-zero: each OpenMP worker runs its share with flush-to-zero
+    # too (the main thread's mode, so every split gives the same bits) and
+    # then returns to this mode, also where the pool's threads were created
+    # inside the epoch and inherited the main thread's flush-to-zero.
+    unsigned int caller_fp
 
 
 cdef inline double _neg_log_softmax(const real *z, real p, Py_ssize_t j,
@@ -281,9 +302,16 @@ cdef void _forward_layers(_Net *net, const real *x, Py_ssize_t rows) noexcept no
         inp = <real *>net.a[l]
 
 
-cdef double _backward_layers(_Net *net, const real *x, Py_ssize_t rows) noexcept nogil:
+cdef double _backward_layers(_Net *net, const real *x, Py_ssize_t rows,
+                            _Opt *opt=NULL) noexcept nogil:
     """Gradients of all parameters into net.grads from dL/dZ of the output
-    layer in net.dz.  Returns 0.5 * l2 * sum ||W||^2 (0 without l2)."""
+    layer in net.dz.  Returns 0.5 * l2 * sum ||W||^2 (0 without l2).
+
+    With an optimizer, each layer's parameters are updated as soon as
+    nothing reads them any more (after the product that propagates the
+    gradient through W_l), while their gradient is still in cache: the same
+    per-parameter formula as one pass over the flat vector, so bitwise the
+    same parameters."""
     cdef int l
     cdef real *p = <real *>net.params
     cdef real *g = <real *>net.grads
@@ -316,48 +344,91 @@ cdef double _backward_layers(_Net *net, const real *x, Py_ssize_t rows) noexcept
             tmp = dz
             dz = da
             da = tmp
+        if opt != NULL:
+            _update_range(opt, p, g, net.w_off[l], n_in * n_out)
+            _update_range(opt, p, g, net.b_off[l], n_out)
     return 0.5 * net.l2 * net.l2_div * penalty
 
 
-cdef void _update(_Net *net, _Opt *opt, real dtype_tag) noexcept nogil:
-    """One fused pass of the optimizer over the flat parameter vector;
-    dtype_tag only selects the float/double version (see
-    _loss_and_output_grad)."""
-    cdef real *w = <real *>net.params
-    cdef real *g = <real *>net.grads
+cdef void _begin_update(_Opt *opt) noexcept nogil:
+    """Advance Adam's step and its bias corrections for the next batch."""
     cdef double bc1, bc2
-    if opt.kind == FNN_SGD:
-        if real is float:
-            fnn_sgd_f32(w, g, <float *>opt.s1, net.n_params, <float>opt.lr,
-                        <float>opt.momentum, opt.nesterov)
-        else:
-            fnn_sgd_f64(w, g, <double *>opt.s1, net.n_params, opt.lr, opt.momentum,
-                        opt.nesterov)
-        return
-    opt.step += 1
-    bc1 = 1 - opt.beta1 ** <double>opt.step
-    bc2 = 1 - opt.beta2 ** <double>opt.step
+    if opt.kind == FNN_ADAM:
+        opt.step += 1
+        bc1 = 1 - opt.beta1 ** <double>opt.step
+        bc2 = 1 - opt.beta2 ** <double>opt.step
+        opt.step_size = opt.lr / bc1
+        opt.inv_bc2_sqrt = 1 / bc2 ** 0.5
+
+
+cdef void _update_span(_Opt *opt, real *w, const real *g, Py_ssize_t off,
+                       Py_ssize_t n) noexcept nogil:
+    """The optimizer step of the parameters w[off:off + n]."""
     if real is float:
-        fnn_adam_f32(w, g, <float *>opt.s1, <float *>opt.s2, net.n_params,
-                     <float>(opt.lr / bc1), <float>opt.beta1, <float>opt.beta2,
-                     <float>(1 / bc2 ** 0.5), <float>opt.eps)
+        if opt.kind == FNN_SGD:
+            fnn_sgd_f32(w + off, g + off, <float *>opt.s1 + off if opt.s1 != NULL else NULL,
+                        n, <float>opt.lr, <float>opt.momentum, opt.nesterov)
+        else:
+            fnn_adam_f32(w + off, g + off, <float *>opt.s1 + off, <float *>opt.s2 + off, n,
+                         <float>opt.step_size, <float>opt.beta1, <float>opt.beta2,
+                         <float>opt.inv_bc2_sqrt, <float>opt.eps)
     else:
-        fnn_adam_f64(w, g, <double *>opt.s1, <double *>opt.s2, net.n_params,
-                     opt.lr / bc1, opt.beta1, opt.beta2, 1 / bc2 ** 0.5, opt.eps)
+        if opt.kind == FNN_SGD:
+            fnn_sgd_f64(w + off, g + off, <double *>opt.s1 + off if opt.s1 != NULL else NULL,
+                        n, opt.lr, opt.momentum, opt.nesterov)
+        else:
+            fnn_adam_f64(w + off, g + off, <double *>opt.s1 + off, <double *>opt.s2 + off, n,
+                         opt.step_size, opt.beta1, opt.beta2, opt.inv_bc2_sqrt, opt.eps)
+
+
+cdef void _update_range(_Opt *opt, real *w, const real *g, Py_ssize_t off,
+                        Py_ssize_t n) noexcept nogil:
+    """The optimizer step of w[off:off + n], split into one block per
+    OpenMP thread when large: each parameter's update reads only its own
+    entries, so every split gives bitwise the same result."""
+    cdef int nthreads = opt.nthreads
+    cdef Py_ssize_t block, start, c
+    if nthreads <= 1 or n < _PARALLEL_MIN:
+        _update_span(opt, w, g, off, n)
+        return
+    block = (n + nthreads - 1) // nthreads
+    block = (block + 15) & ~15            # blocks start on 64-byte lines
+    cdef unsigned int fp
+    for c in prange(nthreads, num_threads=nthreads, schedule="static"):
+        fp = fnn_ftz_begin()
+        start = c * block
+        if start < n:
+            _update_span(opt, w, g, off + start, min(block, n - start))
+        if threadid() != 0:             # the main thread keeps the epoch's mode
+            fnn_ftz_end(opt.caller_fp)
 
 
 cdef bint _gather(_Net *net, const real *X, const real *Y, const long long *labels,
-                  Py_ssize_t n, const long long *idx, Py_ssize_t rows) noexcept nogil:
-    """Copy the batch's rows of X and of the targets into the workspace;
-    False (nothing read) if a row index or a label is out of range."""
+                  Py_ssize_t n, const long long *idx, Py_ssize_t rows,
+                  int nthreads=1, unsigned int caller_fp=0) noexcept nogil:
+    """Copy the batch's rows of X and of the targets into the workspace
+    (the rows split over nthreads threads when large); False (nothing read)
+    if a row index or a label is out of range."""
     cdef Py_ssize_t r, n_in = net.sizes[0], n_out = net.sizes[net.n_layers]
     cdef real *xb = <real *>net.xb
     cdef real *yb = <real *>net.yb
     for r in range(rows):
         if idx[r] < 0 or idx[r] >= n or (labels != NULL and not 0 <= labels[idx[r]] < n_out):
             return False
-    for r in range(rows):
-        memcpy(xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(real))
+    cdef Py_ssize_t c, block, r0
+    if nthreads > 1 and rows * n_in >= _PARALLEL_MIN:
+        block = (rows + nthreads - 1) // nthreads
+        for c in prange(nthreads, num_threads=nthreads, schedule="static"):
+            r0 = c * block
+            for r in range(r0, min(r0 + block, rows)):
+                memcpy(xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(real))
+            # A pool thread created here inherited the epoch's flush-to-zero;
+            # the main thread keeps it.
+            if threadid() != 0:
+                fnn_ftz_end(caller_fp)
+    else:
+        for r in range(rows):
+            memcpy(xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(real))
     _gather_targets(net, Y, labels, idx, rows)
     return True
 
@@ -451,6 +522,7 @@ cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
     cdef double loss
     cdef long long now, last_check = fnn_monotonic_ns()
     cdef unsigned int fp_mode = fnn_ftz_begin()
+    opt.caller_fp = fp_mode
     while start < n_rows:
         now = fnn_monotonic_ns()
         if now - last_check >= _SIGNAL_CHECK_NS:
@@ -462,7 +534,8 @@ cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
         if csr != NULL:
             gathered = _gather_csr(net, csr, Y, labels, n, perm + start, rows)
         else:
-            gathered = _gather(net, X, Y, labels, n, perm + start, rows)
+            gathered = _gather(net, X, Y, labels, n, perm + start, rows, opt.nthreads,
+                               fp_mode)
         if not gathered:
             status = -2
             break
@@ -474,13 +547,19 @@ cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
             loss = _sk_loss_and_output_grad(net, <real>0, rows, labels != NULL)
         else:
             loss = _loss_and_output_grad(net, <real>0, rows, labels != NULL, correct)
-        loss += _backward_layers(net, <real *>net.xb, rows)
         if not isfinite(loss):
+            # Nothing of this batch is applied.
+            status = batch_no
+            break
+        if update:
+            _begin_update(opt)
+        loss += _backward_layers(net, <real *>net.xb, rows, opt if update else NULL)
+        if not isfinite(loss):
+            # Only the l2 penalty overflowed (the parameters are huge); the
+            # layers are updated already, and the caller rolls back.
             status = batch_no
             break
         loss_sum[0] += loss * rows
-        if update:
-            _update(net, opt, <real>0)
         batch_no += 1
     fnn_ftz_end(fp_mode)
     return status
@@ -499,6 +578,38 @@ cdef double _full_batch(_Net *net, real dtype_tag, Py_ssize_t rows, bint use_lab
     loss += _backward_layers(net, <real *>net.xb, rows)
     fnn_ftz_end(fp_mode)
     return loss
+
+
+cdef int _kernel_threads():
+    """The OpenMP thread count the kernels use (set_num_threads, fork and
+    threadpoolctl limits included), read from fastnn._kernels, which imports
+    this module first."""
+    from fastnn._kernels import get_num_threads
+    return get_num_threads()
+
+
+cdef bint _finite_span(const real *x, Py_ssize_t n) noexcept nogil:
+    """No NaN or inf among x[0:n]; branch-free, so that the loop vectorises."""
+    cdef Py_ssize_t i
+    cdef int bad = 0
+    for i in range(n):
+        bad |= (x[i] - x[i]) != 0       # NaN for inf and NaN, 0 otherwise
+    return bad == 0
+
+
+cdef bint _all_finite(object arr):
+    """No NaN or inf in a contiguous float32/float64 array (True for None)."""
+    if arr is None:
+        return True
+    cdef cnp.ndarray a = arr
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(a)
+    cdef bint ok
+    with nogil:
+        if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32:
+            ok = _finite_span[float](<float *>cnp.PyArray_DATA(a), n)
+        else:
+            ok = _finite_span[double](<double *>cnp.PyArray_DATA(a), n)
+    return ok
 
 
 cdef class Trainer:
@@ -621,7 +732,8 @@ cdef class Trainer:
         return self.net.batch
 
     def run(self, X not None, cnp.ndarray Y, cnp.ndarray labels,
-            cnp.ndarray perm not None, optimizer=None, cnp.ndarray sample_weight=None):
+            cnp.ndarray perm not None, optimizer=None, cnp.ndarray sample_weight=None,
+            bint check_finite=False):
         """Run the mini-batches of `perm` (rows of X, in that order).
 
         X is a C-contiguous array or a CSR triple (data, indices, indptr):
@@ -637,6 +749,13 @@ cdef class Trainer:
         Returns (loss_sum, correct, bad_batch, step): the sum over samples of
         the batch losses, the correct predictions, the index of the first
         batch whose loss was not finite (-1 if none) and Adam's new step.
+        With check_finite, an epoch that finished with a non-finite entry in
+        the parameters or the optimizer state returns bad_batch
+        PARAMS_NOT_FINITE (the check runs compiled, after the last batch).
+
+        The optimizer updates and the gather split over the OpenMP threads
+        of fastnn._kernels.get_num_threads() when large (between the BLAS
+        calls, never during one); the results do not depend on the count.
 
         Python's signal handlers run every ~20 ms between mini-batches; an
         exception they raise (KeyboardInterrupt for Ctrl-C) propagates from
@@ -671,6 +790,7 @@ cdef class Trainer:
             raise ValueError("perm must be a contiguous, aligned, native 1-D int64 array")
         cdef _Opt opt
         memset(&opt, 0, sizeof(opt))
+        opt.nthreads = _kernel_threads()
         cdef bint update = optimizer is not None
         if update:
             if optimizer["kind"] not in (FNN_SGD, FNN_ADAM):
@@ -723,6 +843,11 @@ cdef class Trainer:
                                          <double *>cnp.PyArray_DATA(Y) if lab == NULL else NULL,
                                          lab, n, idx, n_rows, update, &loss_sum, &correct,
                                          sw, pcsr)
+        if check_finite and bad == -1 and not (
+                _all_finite(self._params)
+                and (not update or (_all_finite(optimizer["s1"])
+                                    and _all_finite(optimizer["s2"])))):
+            bad = PARAMS_NOT_FINITE
         if bad == _INTERRUPTED:
             # The parameters and optimizer state are those after the last
             # finished mini-batch; the caller restores what it wants kept.

@@ -12,7 +12,7 @@ from fastnn.bench.report import NETWORK_IMPLS
 from fastnn.bench.rows import median, speedup
 
 IMPL_COLORS = {"fastnn": "#d62728", "numpy": "#1f77b4", "torch": "#ff7f0e",
-               "sklearn": "#2ca02c", "gemm only": "#7f7f7f"}
+               "sklearn": "#2ca02c", "gemm only": "#7f7f7f", "fma peak": "#bcbcbc"}
 
 
 # Eleven colours that stay apart (tab10 plus black), one per function.

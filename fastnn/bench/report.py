@@ -29,9 +29,10 @@ from fastnn.bench.rows import ROW_KEYS, median, row_key, speedup
 SCHEMA = "fastnn-bench/1"
 SLOWDOWN = 0.10                 # --compare flags fastnn rows slower by more than this
 KERNEL_BASELINES = ("numpy", "torch")
-NETWORK_IMPLS = ("fastnn", "numpy", "torch", "sklearn", "gemm only")
+NETWORK_IMPLS = ("fastnn", "numpy", "torch", "sklearn", "gemm only", "fma peak")
 NETWORK_BASELINES = ("numpy", "torch", "sklearn")     # "vs" columns: baseline / fastnn
 GEMM_FLOOR = "gemm only"                              # "/gemm" column: fastnn / it
+PEAK_BOUND = "fma peak"                               # "/peak" column: fastnn / it
 
 
 def _fmt_n(n):
@@ -133,9 +134,10 @@ def _fmt_spread(row):
     return f"{worst * 100:.0f}%" + (" !" if row["noisy"] else "")
 
 
-def _fmt_floor(row):
-    """fastnn time / gemm-only time (1.0 = nothing but the matrix products), or "-"."""
-    fast, floor = median(row, "fastnn"), median(row, GEMM_FLOOR)
+def _fmt_floor(row, floor_impl=GEMM_FLOOR):
+    """fastnn time / the floor's time (1.0 = nothing but the matrix
+    products, or for PEAK_BOUND: running at the GEMM peak), or "-"."""
+    fast, floor = median(row, "fastnn"), median(row, floor_impl)
     return f"{fast / floor:.2f}" if fast and floor else "-"
 
 
@@ -152,7 +154,7 @@ def network_tables(run):
                         + [_fmt_time(median(r, impl)) if impl in r["results"] else "-"
                            for impl in NETWORK_IMPLS]
                         + [_fmt_ratio(speedup(r, impl)) for impl in NETWORK_BASELINES]
-                        + [_fmt_floor(r), _fmt_spread(r)])
+                        + [_fmt_floor(r), _fmt_floor(r, PEAK_BOUND), _fmt_spread(r)])
             if r.get("accuracy"):
                 notes.append(f"{r['name']} {r['dtype']} t{threads}: test accuracy "
                              + ", ".join(f"{k} {v:.3f}" for k, v in r["accuracy"].items()))
@@ -165,10 +167,11 @@ def network_tables(run):
             lines.append(f"Network, {threads} thread{'s' * (threads > 1)}: time per epoch "
                          "(wall clock around the whole call, every side keeping its "
                          "optimizer state) or per call; speedup = baseline time / fastnn "
-                         "time; /gemm = fastnn time / time of its matrix products alone")
+                         "time; /gemm = fastnn time / time of its matrix products alone; "
+                         "/peak = fastnn time / its FLOPs at the GEMM peak")
             lines.extend(_table(["benchmark", "dtype", "n", *NETWORK_IMPLS,
                                  *(f"vs {i}" for i in NETWORK_BASELINES), "/gemm",
-                                 "spread"], body))
+                                 "/peak", "spread"], body))
     lines.extend(f"  {n}" for n in notes)
     return lines
 

@@ -2,8 +2,9 @@
 
 Each epoch runs in compiled code without the GIL
 (:class:`fastnn._kernels.Trainer`, which owns every mini-batch buffer);
-Python runs once per epoch for the shuffle, the progress bar, the finiteness
-check of the parameters, validation and early stopping.
+Python runs once per epoch for the shuffle (into one reused buffer), the
+snapshot the epoch can roll back to, the progress bar, validation and early
+stopping; the parameters' finiteness is checked by the compiled loop.
 """
 import time
 from typing import Any, Optional
@@ -83,20 +84,24 @@ class _FitRun:
         return all_finite(self.net._flat) and all(
             all_finite(buf) for buf in self._live() if buf is not None)
 
-    def epoch(self, data: Data, perm: np.ndarray, number: int) -> tuple[dict[str, float], float]:
+    def epoch(self, data: Data, perm: np.ndarray, number: int,
+              args: dict[str, Any]) -> tuple[dict[str, float], float]:
         """One compiled epoch from verified-finite parameters; on a failure
-        or non-finite loss or parameters, restore the epoch's start and raise."""
+        or non-finite loss or parameters (checked by the compiled loop),
+        restore the epoch's start and raise.  args: the optimizer's
+        kernel_args of this fit call, its step kept current here."""
         X, labels, Y = data
         self._save()
+        args["step"] = self.opt.step
         start = time.perf_counter()
         try:
             loss_sum, correct, bad, self.opt.step = self.net._trainer.run(
-                X, Y, labels, perm, self.opt.kernel_args())
+                X, Y, labels, perm, args, None, True)
         except BaseException:
             self._restore()
             raise
         seconds = time.perf_counter() - start
-        if bad >= 0 or not self._finite():
+        if bad != -1:
             self._restore()
             what = (f"the training loss became non-finite in epoch {number} (mini-batch {bad})"
                     if bad >= 0 else
@@ -116,13 +121,18 @@ class _FitRun:
         best: tuple[float, Optional[int], Optional[np.ndarray]] = (np.inf, None, None)
         waited = 0
         order = np.arange(n, dtype=np.int64)
+        # Generator.permutation(n) is shuffle(arange(n)): the same draws into
+        # one buffer reused by every epoch.
+        perm = np.empty_like(order) if shuffle else order
+        args = self.opt.kernel_args()       # the hyperparameters stay fixed during fit
         bar = Progress(epochs, verbose)
         try:
             for _ in range(epochs):
                 number = net.epochs_trained + 1
-                perm = (net._shuffle_rng.permutation(n).astype(np.int64, copy=False)
-                        if shuffle else order)
-                metrics, seconds = self.epoch(data, perm, number)
+                if shuffle:
+                    np.copyto(perm, order)
+                    net._shuffle_rng.shuffle(perm)
+                metrics, seconds = self.epoch(data, perm, number, args)
                 net.epochs_trained = number
                 if val is not None:
                     X_val, *targets = val

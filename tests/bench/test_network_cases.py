@@ -54,7 +54,8 @@ def test_digits_row_times_fastnn_and_reads_every_accuracy(parse_bench, one_round
         ("digits epoch", "train", "epoch", 1348)
     expected = {"fastnn", "numpy"} | ({"sklearn"} if load(["sklearn"]).get("sklearn")
                                       else set())
-    assert set(row["results"]) == expected == set(row["accuracy"])
+    assert set(row["results"]) == expected | {"fma peak"}
+    assert expected == set(row["accuracy"])
     assert all(0.0 <= acc <= 1.0 for acc in row["accuracy"].values())
 
 
@@ -117,3 +118,21 @@ def test_gemm_only_epoch_runs_the_products_of_each_batch():
     np.testing.assert_allclose(floor.dA[0][:m], dA0, rtol=1e-12)
     np.testing.assert_allclose(floor.grad_W[1], Z0.T @ floor.dZ_out[:m], rtol=1e-12)
     np.testing.assert_allclose(floor.grad_W[0], last.T @ dA0, rtol=1e-12)
+
+
+def test_epoch_flops_counts_every_product_of_an_epoch():
+    # 784-256-10: forward and grad_W of both layers, grad_A of the second.
+    per_row = 4 * (784 * 256 + 256 * 10) + 2 * 256 * 10
+    assert network.epoch_flops([784, 256, 10], 60_000) == per_row * 60_000
+    assert network.epoch_flops([3, 2], 5) == 4 * 3 * 2 * 5      # one layer: no grad_A
+
+
+@pytest.mark.parametrize("flops", [1, 27_261_952, 2 * 256 * 256 * 2048 * 3 + 2 * 256 * 256 * 7])
+def test_peak_bound_runs_the_epochs_flops_within_one_column(flops):
+    peak = network.PeakBound(flops, np.float32)
+    cols = peak.reps * peak.MAX_COLS + peak.rest
+    done = 2 * peak.SIDE * peak.SIDE * cols
+    assert done >= flops and done - flops < 2 * peak.SIDE * peak.SIDE
+    peak.epoch()
+    assert np.allclose(peak.C[:, :max(peak.rest, 1)],
+                       (peak.A @ peak.B)[:, :max(peak.rest, 1)], rtol=1e-4, atol=1e-3)

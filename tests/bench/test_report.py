@@ -121,3 +121,12 @@ def test_missing_baselines_are_printed_once():
     assert text.count("PyTorch not installed") == 1
     assert text.count("scikit-learn not installed") == 1
     assert "Kernels, float32, 1 thread" in text and "Network, 1 thread" in text
+
+
+def test_network_table_prints_fastnn_over_the_peak_bound():
+    row = _network_row(fastnn=0.12, numpy=0.23, gemm_only=0.1, fma_peak=0.08)
+    lines = report.network_tables({"rows": [row]})
+    header = next(line for line in lines if line.startswith("benchmark"))
+    data = next(line for line in lines if line.startswith("mnist-like"))
+    assert "/peak" in header and "fma peak" in header
+    assert "1.50" in data.split()
