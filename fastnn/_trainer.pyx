@@ -641,6 +641,11 @@ cdef class Trainer:
         cdef int L = len(sizes) - 1
         if L < 1 or len(act_ids) != L or len(act_params) != L or len(saves_output) != L:
             raise ValueError("one activation per layer expected")
+        for l in range(L):
+            # An id the C switch does not know would leave the layer's output
+            # unwritten.
+            if act_ids[l] != SOFTMAX_ID and not 0 <= act_ids[l] < FNN_N_ACTIVATIONS:
+                raise ValueError(f"act_ids[{l}] = {act_ids[l]} is not an activation id")
         if batch < 1:
             raise ValueError(f"batch must be at least 1, got {batch}")
         # Every BLAS dimension of the epoch (m, n, k and the leading
