@@ -470,6 +470,82 @@ class BaseMLP(BaseEstimator):
             np.exp(A, out=A)
         return A
 
+    # ------------------------------------------------------------ export
+
+    # out_activation_ -> (fastnn output activation, Network loss).
+    _NETWORK_OUTPUT = {"softmax": ("softmax", "cross_entropy"),
+                       "logistic": ("sigmoid", "binary_cross_entropy"),
+                       "identity": ("identity", "mse")}
+
+    def to_network(self):
+        """The fitted model as a :class:`fastnn.Network` (a copy of the
+        parameters; hidden activation and its alpha, the output layer of
+        ``out_activation_``).
+
+        Returns
+        -------
+        fastnn.Network
+            Of the estimator's dtype; its forward pass is predict_proba's
+            (one sigmoid column for a binary classifier) or predict's.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        ValueError
+            For ``loss="poisson"`` (its exponential output has no Network
+            counterpart).
+        """
+        from fastnn.interop._network_build import build_network
+        check_is_fitted(self)
+        if self.out_activation_ not in self._NETWORK_OUTPUT:
+            raise ValueError(f"out_activation_ {self.out_activation_!r} (loss='poisson') "
+                             "cannot be exported; only identity, logistic and softmax "
+                             "outputs can")
+        out_name, loss = self._NETWORK_OUTPUT[self.out_activation_]
+        name, options = activation_spec(self.activation)
+        hidden = (_ALIASES.get(name, name), options)
+        activations = [hidden] * (len(self.coefs_) - 1) + [(out_name, {})]
+        params = [(np.array(W), np.array(b)) for W, b in zip(self.coefs_, self.intercepts_)]
+        return build_network(self._sizes, activations, loss, self._flat.dtype, params,
+                             where=type(self).__name__)
+
+    def to_onnx(self, path=None, **kwargs):
+        """Export the fitted model as ONNX (:func:`fastnn.interop.to_onnx`).
+
+        A classifier's model has the outputs ``"probabilities"`` (n, n_classes)
+        in ``classes_`` order, (n, 2) for a binary one, as predict_proba, and
+        ``"label"``, predict's labels (a 0/1 int64 indicator matrix for
+        multilabel targets); a regressor's has ``"predictions"`` (n, n_outputs).
+
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            Also write the model there.
+        **kwargs
+            Passed on to :func:`fastnn.interop.to_onnx` (opset, input_name,
+            output_name, label_name).
+
+        Returns
+        -------
+        onnx.ModelProto
+
+        Raises
+        ------
+        ImportError
+            If onnx is not installed (``pip install "fastnn-cpu[onnx]"``).
+        ValueError
+            As :meth:`to_network`, or for a ``classes`` keyword (the
+            classifier passes its own classes_).
+        """
+        from fastnn.interop import to_onnx
+        if "classes" in kwargs:
+            raise ValueError("to_onnx takes no classes: a classifier exports its classes_")
+        net = self.to_network()
+        if is_classifier(self):
+            kwargs["classes"] = self.classes_
+        return to_onnx(net, path, **kwargs)
+
     def _validation_score(self, X_val, T_val, sw_val):
         """score() of the validation rows (accuracy or R^2, as scikit-learn's
         accuracy_score / r2_score with weights) from the binarized targets,
