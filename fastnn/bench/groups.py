@@ -9,7 +9,7 @@ here plus its own module of cases.
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Tuple
 
-from fastnn.bench import kernel_cases, network_cases, report
+from fastnn.bench import estimator_cases, kernel_cases, network_cases, report
 from fastnn.bench.rows import Planned
 from fastnn.bench.timing import Budget
 
@@ -49,4 +49,8 @@ GROUPS = {group.name: group for group in [
     Group("network", network_cases.plan, ("torch", "sklearn"), report.network_tables,
           {"quick": Budget(rounds=3, min_rounds=3, block_s=0.0, row_s=0.5),
            "full": Budget(rounds=7, min_rounds=5, block_s=0.0, row_s=8.0)}),
+    # Whole fits against scikit-learn's MLPClassifier: one fit per block.
+    Group("estimators", estimator_cases.plan, ("sklearn",), estimator_cases.tables,
+          {"quick": Budget(rounds=3, min_rounds=3, block_s=0.0, row_s=1.0),
+           "full": Budget(rounds=5, min_rounds=3, block_s=0.0, row_s=15.0)}),
 ]}
