@@ -232,3 +232,25 @@ def test_ctrl_c_warns_and_keeps_the_last_finished_epoch(solver):
             proc.kill()
     assert proc.returncode == 0, err
     assert out.strip().splitlines()[-1] == "ok", (out, err)
+
+
+# ------------------------------------------------------------ bench group
+
+
+def test_estimators_bench_rows_and_table():
+    """One quick row of the estimators group, through its table."""
+    from fastnn.bench import estimator_cases
+    from fastnn.bench.rows import Context
+    from fastnn.bench.timing import Budget
+    import sklearn.neural_network
+    context = Context(threads=1, budget=Budget(rounds=1, min_rounds=1, block_s=0.0,
+                                               row_s=0.0),
+                      quick=True, baselines={"sklearn": sklearn.neural_network})
+    rows = [estimator_cases._row(name, "float32", context)
+            for name in ("digits lbfgs fit", "predict_proba 1 row")]
+    fit_row = rows[0]
+    assert set(fit_row["results"]) == {"fastnn", "sklearn"}
+    assert abs(fit_row["accuracy"]["fastnn"] - fit_row["accuracy"]["sklearn"]) <= 0.02
+    lines = estimator_cases.tables({"rows": rows})
+    assert any(line.startswith("digits lbfgs fit") for line in lines)
+    assert any(line.startswith("predict_proba 1 row") and " us" in line for line in lines)
