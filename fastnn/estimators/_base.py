@@ -195,7 +195,7 @@ class BaseMLP(BaseEstimator):
         self.n_outputs_ = layer_units[-1]
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._out_activation()
-        factor = 2.0 if self.activation == "logistic" else 6.0
+        factor = 2.0 if activation_spec(self.activation)[0] == "logistic" else 6.0
         coefs, intercepts = [], []
         for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
             bound = np.sqrt(factor / (fan_in + fan_out))
