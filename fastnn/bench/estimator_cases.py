@@ -125,6 +125,12 @@ def plan(options):
 
 def _row(name, dtype, context):
     sklearn = context.baselines.get("sklearn")
+    if sklearn is None:
+        # fastnn's estimators are scikit-learn estimators: nothing to time.
+        why = "needs scikit-learn"
+        return make_row("estimators", name, "fit" if name in FITS else "predict", dtype,
+                        PREDICT_CALLS if name not in FITS else 0, context.threads, "call",
+                        {}, unavailable={"fastnn": why, "sklearn": why})
     if name in FITS:
         return _fit_row(name, dtype, context, sklearn)
     return _predict_row(dtype, context, sklearn)
@@ -160,7 +166,9 @@ def tables(run):
     list of str
     """
     from fastnn.bench.report import _table
-    rows = [r for r in run["rows"] if r["group"] == "estimators"]
+    # Without scikit-learn nothing is timed; the run reports the missing
+    # baseline once, so no table here.
+    rows = [r for r in run["rows"] if r["group"] == "estimators" and r["results"]]
     lines = []
     for threads in sorted({r["threads"] for r in rows}):
         body = []
@@ -172,7 +180,7 @@ def tables(run):
                          "-" if fast is None or base is None else f"{base / fast:.1f}x",
                          f"{acc['fastnn']:.3f}" if "fastnn" in acc else "-",
                          f"{acc['sklearn']:.3f}" if "sklearn" in acc else "-",
-                         f"{max(res['spread'] for res in r['results'].values()) * 100:.0f}%"
+                         f"{max((res['spread'] for res in r['results'].values()), default=0) * 100:.0f}%"
                          + (" !" if r["noisy"] else "")])
         if body:
             lines.append("")
