@@ -9,7 +9,8 @@ here plus its own module of cases.
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Tuple
 
-from fastnn.bench import inference_cases, kernel_cases, network_cases, report
+from fastnn.bench import (estimator_cases, inference_cases, kernel_cases, network_cases,
+                          report)
 from fastnn.bench.rows import Planned
 from fastnn.bench.timing import Budget
 
@@ -54,4 +55,8 @@ GROUPS = {group.name: group for group in [
           inference_cases.tables,
           {"quick": Budget(rounds=9, min_rounds=3, block_s=2e-3, row_s=0.3),
            "full": Budget(rounds=31, min_rounds=7, block_s=5e-3, row_s=3.0)}),
+    # Whole fits against scikit-learn's MLPClassifier: one fit per block.
+    Group("estimators", estimator_cases.plan, ("sklearn",), estimator_cases.tables,
+          {"quick": Budget(rounds=3, min_rounds=3, block_s=0.0, row_s=1.0),
+           "full": Budget(rounds=5, min_rounds=3, block_s=0.0, row_s=15.0)}),
 ]}

@@ -1,5 +1,5 @@
 # Self-contained: type checkers need no scikit-learn stubs to read fastnn.
-from typing import Any, Literal, Optional, Sequence, Union
+from typing import Any, Literal, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -9,6 +9,7 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 _Solver = Literal["lbfgs", "sgd", "adam"]
 _Schedule = Literal["constant", "invscaling", "adaptive"]
 _DType = Literal["float32", "float64"]
+_Activation = Union[str, Tuple[str, dict[str, float]]]
 
 
 class _BaseMLP:
@@ -29,12 +30,14 @@ class _BaseMLP:
     def get_params(self, deep: bool = True) -> dict[str, Any]: ...
     def set_params(self, **params: Any) -> Any: ...
     def score(self, X: Any, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> float: ...
+    def to_network(self) -> Any: ...
+    def to_onnx(self, path: Any = None, **kwargs: Any) -> Any: ...
 
 
 class MLPClassifier(_BaseMLP):
     classes_: NDArray[Any]
     def __init__(self, hidden_layer_sizes: Union[int, Sequence[int]] = (100,),
-                 activation: str = "relu", *, solver: _Solver = "adam", alpha: float = 0.0001,
+                 activation: _Activation = "relu", *, solver: _Solver = "adam", alpha: float = 0.0001,
                  batch_size: Union[int, str] = "auto", learning_rate: _Schedule = "constant",
                  learning_rate_init: float = 0.001, power_t: float = 0.5, max_iter: int = 200,
                  shuffle: bool = True, random_state: Any = None, tol: float = 1e-4,
@@ -55,7 +58,7 @@ class MLPClassifier(_BaseMLP):
 class MLPRegressor(_BaseMLP):
     def __init__(self, loss: Literal["squared_error", "poisson"] = "squared_error",
                  hidden_layer_sizes: Union[int, Sequence[int]] = (100,),
-                 activation: str = "relu", *, solver: _Solver = "adam", alpha: float = 0.0001,
+                 activation: _Activation = "relu", *, solver: _Solver = "adam", alpha: float = 0.0001,
                  batch_size: Union[int, str] = "auto", learning_rate: _Schedule = "constant",
                  learning_rate_init: float = 0.001, power_t: float = 0.5, max_iter: int = 200,
                  shuffle: bool = True, random_state: Any = None, tol: float = 1e-4,

@@ -26,19 +26,87 @@ from fastnn.activations import ACTIVATIONS, get_activation
 from fastnn.estimators._lbfgs import FullBatchObjective, fit_lbfgs
 from fastnn.estimators._schedules import StochasticState
 
-__all__ = ["BaseMLP", "HIDDEN_ACTIVATIONS"]
+__all__ = ["BaseMLP", "HIDDEN_ACTIVATIONS", "activation_spec"]
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 # scikit-learn's names, and every fastnn activation ("logistic" is sigmoid).
 _ALIASES = {"logistic": "sigmoid"}
 HIDDEN_ACTIVATIONS = sorted(set(_ALIASES) | set(ACTIVATIONS) - {"softmax"})
 
 
-def _kernel_act(name):
-    """(kernel id, param, saves_output) of an activation name."""
+# Hidden activations that take an option: ("leaky_relu", {"alpha": 0.1}).
+_OPTION_ACTIVATIONS = {"leaky_relu": "alpha", "elu": "alpha"}
+
+
+def activation_spec(activation):
+    """``(name, options)`` of the ``activation`` parameter: a name, or a
+    ``(name, {"alpha": a})`` pair for leaky_relu and elu.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, an option the activation does not take, or an
+        alpha out of the activation's range.
+    TypeError
+        For a pair that is not (str, dict) or an alpha that is not a number.
+    """
+    if isinstance(activation, str):
+        name, options = activation, {}
+    else:
+        if (len(activation) != 2 or not isinstance(activation[0], str)
+                or not isinstance(activation[1], dict)):
+            raise TypeError("activation must be a name or a (name, options dict) pair, "
+                            f"got {activation!r}")
+        name, options = activation
+    if name not in HIDDEN_ACTIVATIONS:
+        raise ValueError(f"activation must be one of {HIDDEN_ACTIVATIONS}, got {name!r}")
+    allowed = {_OPTION_ACTIVATIONS[name]} if name in _OPTION_ACTIVATIONS else set()
+    unknown = set(options) - allowed
+    if unknown:
+        raise ValueError(f"activation {name!r} takes no option {', '.join(sorted(unknown))}"
+                         + (f"; it takes {sorted(allowed)}" if allowed else ""))
+    return name, dict(options)
+
+
+def _kernel_act(activation):
+    """(kernel id, param, saves_output) of an activation name or spec."""
+    name, options = activation_spec(activation) if not isinstance(activation, str) \
+        else (activation, {})
     act = get_activation(_ALIASES.get(name, name))
     if act.kernel_id is None:
         return _kernels.SOFTMAX_ID, 0.0, True
-    return act.kernel_id, act.param, act.saves == "output"
+    param = act.param
+    if "alpha" in options:
+        # The activation's own function checks alpha's type and range.
+        act.forward(np.zeros(1), alpha=options["alpha"])
+        param = float(options["alpha"])
+    return act.kernel_id, param, act.saves == "output"
+
+
+class _EpochSnapshot:
+    """The parameters and optimizer state at the start of an epoch, in
+    buffers allocated once: the compiled epoch interrupted by Ctrl-C leaves
+    those of its last mini-batch with Adam's step not returned, so the
+    epoch is undone rather than kept half-counted."""
+
+    def __init__(self, flat, args):
+        self.flat = np.empty_like(flat)
+        self.states = {key: np.empty_like(args[key]) for key in ("s1", "s2")
+                       if args[key] is not None}
+        self.step = args["step"]
+
+    def take(self, flat, args):
+        np.copyto(self.flat, flat)
+        for key, buf in self.states.items():
+            np.copyto(buf, args[key])
+        self.step = args["step"]
+
+    def restore(self, flat, args):
+        np.copyto(flat, self.flat)
+        for key, buf in self.states.items():
+            np.copyto(args[key], buf)
+        args["step"] = self.step
 
 
 class BaseMLP(BaseEstimator):
@@ -46,7 +114,8 @@ class BaseMLP(BaseEstimator):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        # A name, or (name, {"alpha": a}) for leaky_relu / elu (checked in fit).
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), tuple],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -85,12 +154,14 @@ class BaseMLP(BaseEstimator):
         state = self.__dict__.copy()
         state.pop("_flat", None)
         state.pop("_grads", None)
+        state.pop("_layer_kernels_cache", None)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         if "coefs_" in state:
             self._adopt_params(self.coefs_, self.intercepts_)
+            self._cache_layer_kernels()
 
     def _adopt_params(self, coefs, intercepts):
         """Copy the layers into one flat vector (W..., b...) and view them."""
@@ -124,7 +195,7 @@ class BaseMLP(BaseEstimator):
         self.n_outputs_ = layer_units[-1]
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._out_activation()
-        factor = 2.0 if self.activation == "logistic" else 6.0
+        factor = 2.0 if activation_spec(self.activation)[0] == "logistic" else 6.0
         coefs, intercepts = [], []
         for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
             bound = np.sqrt(factor / (fan_in + fan_out))
@@ -174,6 +245,7 @@ class BaseMLP(BaseEstimator):
         hidden = list(hidden) if hasattr(hidden, "__iter__") else [hidden]
         if np.any(np.array(hidden) <= 0):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {hidden}.")
+        _kernel_act(self.activation)   # checks the name and its options
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, T = self._validate_input(X, y, incremental, reset=first_pass)
         if sample_weight is not None:
@@ -192,6 +264,7 @@ class BaseMLP(BaseEstimator):
         if not np.all(np.isfinite(self._flat)):
             raise ValueError("Solver produced non-finite parameter weights. The input data "
                              "may contain large values and need to be preprocessed.")
+        self._cache_layer_kernels()
         return self
 
     def _targets(self, T):
@@ -251,15 +324,37 @@ class BaseMLP(BaseEstimator):
         state = self._stochastic
         order = np.arange(n_samples, dtype=np.int64)
         self.n_iter_ = 0
+        snapshot = _EpochSnapshot(self._flat, state.args)
+        try:
+            self._run_epochs(trainer, state, snapshot, Xc, Y, labels, order, sample_weight,
+                             incremental, early_stopping, X_val, y_val, sw_val)
+        except KeyboardInterrupt:
+            # As scikit-learn's MLP: warn and keep the model trained so far
+            # (that of the last finished epoch: its parameters and optimizer
+            # state agree with loss_curve_, n_iter_ and t_).
+            warnings.warn("Training interrupted by user.")
+        if early_stopping:
+            self._flat[...] = self._best_flat
+
+    def _run_epochs(self, trainer, state, snapshot, Xc, Y, labels, order, sample_weight,
+                    incremental, early_stopping, X_val, y_val, sw_val):
+        """The epoch loop of sgd/adam.  The snapshot taken before each epoch
+        undoes one that Ctrl-C interrupts (the KeyboardInterrupt goes on)."""
+        n_samples = order.size
         for _ in range(self.max_iter):
+            snapshot.take(self._flat, state.args)
             if self.shuffle:
                 # The draw of sklearn.utils.shuffle (a shuffled arange indexing
                 # the previous order) without its per-call validation.
                 step = np.arange(n_samples, dtype=np.int64)
                 self._random_state.shuffle(step)
                 order = order[step]
-            loss_sum, _, bad, state.args["step"] = trainer.run(
-                Xc, Y, labels, order, state.kernel_args(), sample_weight)
+            try:
+                loss_sum, _, bad, state.args["step"] = trainer.run(
+                    Xc, Y, labels, order, state.kernel_args(), sample_weight)
+            except KeyboardInterrupt:
+                snapshot.restore(self._flat, state.args)
+                raise
             self.n_iter_ += 1
             self.loss_ = loss_sum / n_samples if bad < 0 else np.nan
             self.t_ += n_samples
@@ -285,8 +380,6 @@ class BaseMLP(BaseEstimator):
                 warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                               "reached and the optimization hasn't converged yet.",
                               ConvergenceWarning)
-        if early_stopping:
-            self._flat[...] = self._best_flat
 
     def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val):
         if early_stopping:
@@ -310,32 +403,148 @@ class BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------ predict
 
+    def _checked_X(self, X):
+        """X validated for predict.  An ndarray that needs nothing of
+        validate_data (2-D float32/float64 of n_features_in_ finite columns,
+        at least one row, an estimator fitted without feature names) is
+        used as it is: the same outcome without its ~80 us per call, which
+        dominates a one-row predict.  Everything else (lists, DataFrames and
+        their feature-name checks, sparse input, errors) goes through
+        validate_data."""
+        if (type(X) is np.ndarray and X.ndim == 2 and X.dtype in _FLOAT_DTYPES
+                and X.shape[0] > 0 and X.shape[1] == self.n_features_in_
+                and not hasattr(self, "feature_names_in_") and np.isfinite(X).all()):
+            return X
+        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
+                             dtype=(np.float64, np.float32))
+
+    def _layer_kernels(self):
+        """[(kernel id, param, name)] of each layer: the one cached by fit
+        (predict must not change the estimator's __dict__), or built anew
+        when activation or the layers changed since."""
+        key = (self.activation, self.out_activation_, len(self.coefs_))
+        cached = getattr(self, "_layer_kernels_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        return self._build_layer_kernels(key)
+
+    def _build_layer_kernels(self, key):
+        plan = []
+        for l in range(len(self.coefs_)):
+            name = self.out_activation_ if l == len(self.coefs_) - 1 else self.activation
+            if name == "softmax":
+                plan.append((_kernels.SOFTMAX_ID, 0.0, "softmax"))
+                continue
+            name = "identity" if name == "exp" else name
+            act_id, param, _ = _kernel_act(name)
+            base = name if isinstance(name, str) else name[0]
+            plan.append((act_id, param, _ALIASES.get(base, base)))
+        return plan
+
+    def _cache_layer_kernels(self):
+        key = (self.activation, self.out_activation_, len(self.coefs_))
+        self._layer_kernels_cache = (key, self._build_layer_kernels(key))
+
     def _forward(self, X, check_input=True):
         """Output-layer values for X, in the estimator's dtype."""
         if check_input:
-            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
-                              dtype=(np.float64, np.float32))
-        dtype = np.dtype(self.dtype)
+            X = self._checked_X(X)
+        dtype = self._flat.dtype
         A = X
-        for l, (W, b) in enumerate(zip(self.coefs_, self.intercepts_)):
-            last = l == len(self.coefs_) - 1
-            name = self.out_activation_ if last else self.activation
-            act_id, param, _ = (_kernels.SOFTMAX_ID, 0.0, True) if name == "softmax" else \
-                _kernel_act("identity" if name == "exp" else name)
+        for W, b, (act_id, param, name) in zip(self.coefs_, self.intercepts_,
+                                                self._layer_kernels()):
             out = np.empty((A.shape[0], W.shape[1]), dtype)
             if sp.issparse(A):
                 np.copyto(out, (A @ W) + b, casting="unsafe")
-                act = get_activation("softmax" if act_id == _kernels.SOFTMAX_ID else
-                                     _ALIASES.get(name, "identity" if name == "exp" else name))
-                act.forward(out, out=out)
+                forward = get_activation(name).forward
+                if name in _OPTION_ACTIVATIONS:
+                    forward(out, alpha=param, out=out)
+                else:
+                    forward(out, out=out)
             else:
-                A = np.ascontiguousarray(A, dtype)
-                _kernels.dense_forward_into(A, np.ascontiguousarray(W), b, act_id, param,
-                                            out, out)
+                if A.dtype != dtype or not A.flags.c_contiguous:
+                    A = np.ascontiguousarray(A, dtype)
+                _kernels.dense_forward_into(A, W, b, act_id, param, out, out)
             A = out
         if self.out_activation_ == "exp":
             np.exp(A, out=A)
         return A
+
+    # ------------------------------------------------------------ export
+
+    # out_activation_ -> (fastnn output activation, Network loss).
+    _NETWORK_OUTPUT = {"softmax": ("softmax", "cross_entropy"),
+                       "logistic": ("sigmoid", "binary_cross_entropy"),
+                       "identity": ("identity", "mse")}
+
+    def to_network(self):
+        """The fitted model as a :class:`fastnn.Network` (a copy of the
+        parameters; hidden activation and its alpha, the output layer of
+        ``out_activation_``).
+
+        Returns
+        -------
+        fastnn.Network
+            Of the estimator's dtype; its forward pass is predict_proba's
+            (one sigmoid column for a binary classifier) or predict's.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        ValueError
+            For ``loss="poisson"`` (its exponential output has no Network
+            counterpart).
+        """
+        from fastnn.interop._network_build import build_network
+        check_is_fitted(self)
+        if self.out_activation_ not in self._NETWORK_OUTPUT:
+            raise ValueError(f"out_activation_ {self.out_activation_!r} (loss='poisson') "
+                             "cannot be exported; only identity, logistic and softmax "
+                             "outputs can")
+        out_name, loss = self._NETWORK_OUTPUT[self.out_activation_]
+        name, options = activation_spec(self.activation)
+        hidden = (_ALIASES.get(name, name), options)
+        activations = [hidden] * (len(self.coefs_) - 1) + [(out_name, {})]
+        params = [(np.array(W), np.array(b)) for W, b in zip(self.coefs_, self.intercepts_)]
+        return build_network(self._sizes, activations, loss, self._flat.dtype, params,
+                             where=type(self).__name__)
+
+    def to_onnx(self, path=None, **kwargs):
+        """Export the fitted model as ONNX (:func:`fastnn.interop.to_onnx`).
+
+        A classifier's model has the outputs ``"probabilities"`` (n, n_classes)
+        in ``classes_`` order, (n, 2) for a binary one, as predict_proba, and
+        ``"label"``, predict's labels (a 0/1 int64 indicator matrix for
+        multilabel targets); a regressor's has ``"predictions"`` (n, n_outputs).
+
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            Also write the model there.
+        **kwargs
+            Passed on to :func:`fastnn.interop.to_onnx` (opset, input_name,
+            output_name, label_name).
+
+        Returns
+        -------
+        onnx.ModelProto
+
+        Raises
+        ------
+        ImportError
+            If onnx is not installed (``pip install "fastnn-cpu[onnx]"``).
+        ValueError
+            As :meth:`to_network`, or for a ``classes`` keyword (the
+            classifier passes its own classes_).
+        """
+        from fastnn.interop import to_onnx
+        if "classes" in kwargs:
+            raise ValueError("to_onnx takes no classes: a classifier exports its classes_")
+        net = self.to_network()
+        if is_classifier(self):
+            kwargs["classes"] = self.classes_
+        return to_onnx(net, path, **kwargs)
 
     def _validation_score(self, X_val, T_val, sw_val):
         """score() of the validation rows (accuracy or R^2, as scikit-learn's

@@ -111,8 +111,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _predict(self, X, check_input=True):
         A = self._forward(X, check_input=check_input)
-        if self.n_outputs_ == 1:
-            A = A.ravel()
+        y_type = self._label_binarizer.y_type_
+        # LabelBinarizer.inverse_transform's rules (argmax; binary: p > 0.5)
+        # without its per-call validation; multilabel goes through it.
+        if y_type == "multiclass":
+            return self.classes_.take(np.argmax(A, axis=1))
+        if y_type == "binary" and len(self.classes_) == 2:
+            return self.classes_[(A.ravel() > 0.5).astype(np.intp)]
         return self._label_binarizer.inverse_transform(A)
 
     def _score(self, X, y, sample_weight=None):
@@ -176,7 +181,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         -------
         ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        check_is_fitted(self)
+        if not hasattr(self, "coefs_"):
+            check_is_fitted(self)
         return self._predict(X)
 
     def predict_proba(self, X):
@@ -192,11 +198,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             (float32 by default, also for float64 X); (n_samples, 2) for a
             binary problem.
         """
-        check_is_fitted(self)
+        if not hasattr(self, "coefs_"):
+            check_is_fitted(self)
         A = self._forward(X)
         if self.n_outputs_ == 1:
-            A = A.ravel()
-            return np.vstack([1 - A, A]).T
+            return np.hstack([1 - A, A])
         return A
 
     def predict_log_proba(self, X):

@@ -6,11 +6,12 @@ PARAMETERS_DOC = """
     ----------
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         Units of each hidden layer.
-    activation : str, default="relu"
+    activation : str or (str, dict), default="relu"
         Hidden-layer activation: scikit-learn's "identity", "logistic"
         (fastnn's sigmoid), "tanh", "relu", or any other fastnn activation
         ("leaky_relu", "elu", "softplus", "silu", "gelu", "gelu_tanh", with
-        their default parameters).
+        their default parameters), or ``(name, {"alpha": a})`` for
+        leaky_relu (alpha in [0, 1]) and elu (alpha >= 0).
     solver : {"lbfgs", "sgd", "adam"}, default="adam"
     alpha : float, default=0.0001
         L2 penalty: ``0.5 * alpha * sum ||W||^2 / sum(batch weights)`` is

@@ -158,5 +158,6 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         ndarray of shape (n_samples,) or (n_samples, n_outputs), of the
         estimator's dtype
         """
-        check_is_fitted(self)
+        if not hasattr(self, "coefs_"):
+            check_is_fitted(self)
         return self._predict(X)

@@ -5,14 +5,14 @@ import json
 import pytest
 
 from fastnn.__main__ import main
-from fastnn.bench import kernel_cases, run
+from fastnn.bench import estimator_cases, kernel_cases, run
 from fastnn.bench.groups import GROUPS
 from fastnn.bench.report import load_json, write_json
 
 
 def test_defaults_cover_every_group_dtype_size_and_one_thread(parse_bench):
     args = parse_bench([])
-    assert args.groups == ["kernels", "network", "inference"] == list(GROUPS)
+    assert args.groups == ["kernels", "network", "inference", "estimators"] == list(GROUPS)
     assert args.dtypes == ["float32", "float64"]
     assert args.sizes == [1_000, 100_000, 10_000_000]
     assert args.threads == [1]
@@ -62,12 +62,15 @@ def test_quick_plan_keeps_every_row_and_threads_multiply_it(parse_bench):
     one = run.plan(parse_bench(["--quick"]))
     two = run.plan(parse_bench(["--quick", "--threads", "1,2"]))
     per_size = 1 + 2 * len(kernel_cases.FUNCTIONS)       # copyto + forward/backward each
-    # kernels + 3 network rows per dtype + 2 networks x 3 batches of inference (float32)
-    assert len(one) == 2 * 3 * per_size + 2 * 3 + 6
+    n_estimator_rows = 2 * len(estimator_cases.ROWS)
+    # kernels + 3 network rows per dtype + 2 networks x 3 batches of inference
+    # (float32) + the estimator rows
+    assert len(one) == 2 * 3 * per_size + 2 * 3 + 6 + n_estimator_rows
     assert len(two) == 2 * len(one)
     assert [t for t, _, _ in two] == [1] * len(one) + [2] * len(one)
     assert [g.name for _, g, _ in one] == (["kernels"] * (6 * per_size) + ["network"] * 6
-                                           + ["inference"] * 6)
+                                           + ["inference"] * 6
+                                           + ["estimators"] * n_estimator_rows)
 
 
 def test_rounds_override_every_group_budget(parse_bench):
