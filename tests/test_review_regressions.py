@@ -1,5 +1,5 @@
-"""Regressions found by the adversarial review; xfail(strict) where the
-fix belongs to a file under concurrent edit (the reason names the fix)."""
+"""Regressions found by an adversarial review of the estimators and the
+compiled trainer: each failed before its fix."""
 import subprocess
 import sys
 import textwrap
@@ -17,12 +17,6 @@ def test_trainer_refuses_an_unknown_activation_id():
                          0, 0.0, 8, np.zeros(n), np.zeros(n), [0, 16], [12, 24])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BaseMLP.fit accepts sample weights whose sum overflows to inf (each 1e308): "
-    "the per-batch loss is inf/inf, loss_ is NaN and fit returns as if it converged, "
-    "where scikit-learn raises; fix in fastnn/estimators/_base.py after "
-    "_check_sample_weight: raise ValueError('sample_weight must have a finite sum') "
-    "unless np.isfinite(sample_weight.sum())"))
 def test_sample_weights_overflowing_their_sum_raise():
     pytest.importorskip("sklearn")
     rng = np.random.RandomState(0)
@@ -34,12 +28,6 @@ def test_sample_weights_overflowing_their_sum_raise():
         assert np.isfinite(clf.loss_)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BaseMLP._forward hands a CSR matrix whose indptr points past its data straight "
-    "to scipy's sparse product, which reads out of bounds and segfaults (fit already "
-    "refuses the same matrix through the compiled gather); fix in "
-    "fastnn/estimators/_base.py _forward: X.check_format(full_check=True) for sparse X, "
-    "re-raised as ValueError naming X"))
 def test_predict_on_a_corrupt_csr_raises_instead_of_crashing(tmp_path):
     pytest.importorskip("sklearn")
     code = textwrap.dedent("""
@@ -55,7 +43,10 @@ def test_predict_on_a_corrupt_csr_raises_instead_of_crashing(tmp_path):
         except ValueError:
             print("ValueError")
     """)
-    # Run outside the checkout: there fastnn/ is the uncompiled source.
-    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+    # The fastnn this test imported, not the checkout's uncompiled source.
+    import os
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(fastnn.__file__)))
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                         capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.strip() == "ValueError", run.stderr[-500:]

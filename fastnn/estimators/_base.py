@@ -250,6 +250,11 @@ class BaseMLP(BaseEstimator):
         X, T = self._validate_input(X, y, incremental, reset=first_pass)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            # Each batch's loss is divided by its weight sum: an infinite sum
+            # would make every loss inf/inf.
+            if not np.isfinite(sample_weight.sum()):
+                raise ValueError("sample_weight must have a finite sum, got "
+                                 f"{sample_weight.sum()}")
         layer_units = [X.shape[1]] + hidden + [T.shape[1]]
         self._random_state = check_random_state(self.random_state)
         if first_pass:
@@ -415,8 +420,16 @@ class BaseMLP(BaseEstimator):
                 and X.shape[0] > 0 and X.shape[1] == self.n_features_in_
                 and not hasattr(self, "feature_names_in_") and np.isfinite(X).all()):
             return X
-        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
-                             dtype=(np.float64, np.float32))
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
+                          dtype=(np.float64, np.float32))
+        if sp.issparse(X):
+            # scipy's sparse product trusts indptr and indices: a corrupt
+            # matrix would be read out of bounds.
+            try:
+                X.check_format(full_check=True)
+            except ValueError as exc:
+                raise ValueError(f"X is not a valid sparse matrix: {exc}") from None
+        return X
 
     def _layer_kernels(self):
         """[(kernel id, param, name)] of each layer: the one cached by fit
