@@ -1,5 +1,7 @@
 """fastnn on a real distributed cluster: model search, out-of-core training,
 batch inference and worker thread limits."""
+import os
+
 import numpy as np
 import pytest
 
@@ -30,8 +32,12 @@ def _data(n=240, features=5, seed=0):
 
 def _thread_report():
     import threadpoolctl
-    return ({d["user_api"] + ":" + d["internal_api"]: d["num_threads"]
-             for d in threadpoolctl.threadpool_info()}, fastnn.get_num_threads())
+    return ([(d["user_api"], d["internal_api"], d["num_threads"])
+             for d in threadpoolctl.threadpool_info()], fastnn.get_num_threads())
+
+
+def _blas_threads(libraries):
+    return [threads for api, _, threads in libraries if api == "blas"]
 
 
 def _task_thread_reports(client):
@@ -47,8 +53,8 @@ def test_each_single_threaded_worker_runs_one_blas_and_kernel_thread(client):
     reports = _task_thread_reports(client)
     assert len(reports) == 2
     for libraries, kernel_threads in reports:
-        assert any(k.startswith("blas:") for k in libraries), libraries
-        assert set(libraries.values()) == {1}, libraries
+        assert _blas_threads(libraries), libraries
+        assert {threads for _, _, threads in libraries} == {1}, libraries
         assert kernel_threads == 1
 
 
@@ -63,10 +69,11 @@ def test_thread_limits_plugin_lowers_workers_started_with_more_threads():
         (before, _), = _task_thread_reports(client)
         fdask.limit_worker_threads(client)
         (after, kernel_threads), = _task_thread_reports(client)
-    import os
-    if len(os.sched_getaffinity(0)) >= 2:
-        assert max(v for k, v in before.items() if k.startswith("blas:")) == 2, before
-    assert {v for k, v in after.items() if k.startswith("blas:")} == {1}, after
+    if len(os.sched_getaffinity(0)) >= 2:      # the environment took effect
+        assert max(threads for _, _, threads in before) == 2, before
+    # BLAS limits are process-wide; fastnn's kernels follow set_num_threads.
+    # (Other OpenMP libraries keep OMP_NUM_THREADS: OpenMP's setting is per thread.)
+    assert set(_blas_threads(after)) == {1}, after
     assert kernel_threads == 1
 
 
