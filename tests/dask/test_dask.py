@@ -1,6 +1,9 @@
 """fastnn on a real distributed cluster: model search, out-of-core training,
 batch inference and worker thread limits."""
 import os
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -17,6 +20,7 @@ from sklearn.model_selection import GridSearchCV, cross_validate  # noqa: E402
 
 import fastnn                                 # noqa: E402
 import fastnn.dask as fdask                   # noqa: E402
+from fastnn.bench.threads import pin_threads  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -90,7 +94,8 @@ GRID = {"alpha": [1e-4, 1e-2], "learning_rate_init": [1e-3, 1e-2]}
 
 def test_grid_search_on_the_dask_joblib_backend_matches_one_process(client):
     X, y = _data()
-    local = GridSearchCV(fastnn.MLPClassifier(**PARAMS), GRID, cv=2, n_jobs=1).fit(X, y)
+    with pin_threads(1):            # as on the workers
+        local = GridSearchCV(fastnn.MLPClassifier(**PARAMS), GRID, cv=2, n_jobs=1).fit(X, y)
     with joblib.parallel_config(backend="dask"):
         remote = GridSearchCV(fastnn.MLPClassifier(**PARAMS), GRID, cv=2).fit(X, y)
     np.testing.assert_array_equal(remote.cv_results_["mean_test_score"],
@@ -113,7 +118,8 @@ def test_cross_validate_returns_the_estimators_from_the_workers(client):
 def test_dask_ml_grid_search_matches_scikit_learn(client):
     dcv = pytest.importorskip("dask_ml.model_selection")
     X, y = _data()
-    local = GridSearchCV(fastnn.MLPClassifier(**PARAMS), GRID, cv=2, n_jobs=1).fit(X, y)
+    with pin_threads(1):            # as on the workers
+        local = GridSearchCV(fastnn.MLPClassifier(**PARAMS), GRID, cv=2, n_jobs=1).fit(X, y)
     remote = dcv.GridSearchCV(fastnn.MLPClassifier(**PARAMS), GRID, cv=2).fit(X, y)
     np.testing.assert_array_equal(remote.cv_results_["mean_test_score"],
                                   local.cv_results_["mean_test_score"])
@@ -123,6 +129,13 @@ def test_dask_ml_grid_search_matches_scikit_learn(client):
 # ------------------------------------------------------------------ out-of-core training
 
 def _in_memory_partial_fits(estimator, X, y, bounds, orders, classes=None):
+    """The reference, at 1 thread like the workers (OpenBLAS's last bits
+    depend on its thread count)."""
+    with pin_threads(1):
+        return _partial_fits(estimator, X, y, bounds, orders, classes)
+
+
+def _partial_fits(estimator, X, y, bounds, orders, classes):
     for order in orders:
         for i in order:
             start, stop = bounds[i], bounds[i + 1]
@@ -181,10 +194,11 @@ def test_fit_blocks_streams_a_dataframe_into_a_network(client):
                                batch_size=16)
     expected = fastnn.Network([5, 8, 2], ["tanh", "softmax"], seed=0)
     bounds = list(np.cumsum([0] + list(frame.map_partitions(len).compute())))
-    for _ in range(2):
-        for i in range(4):
-            expected.partial_fit(X[bounds[i]:bounds[i + 1]], y2[bounds[i]:bounds[i + 1]],
-                                 batch_size=16)
+    with pin_threads(1):
+        for _ in range(2):
+            for i in range(4):
+                expected.partial_fit(X[bounds[i]:bounds[i + 1]], y2[bounds[i]:bounds[i + 1]],
+                                     batch_size=16)
     np.testing.assert_array_equal(trained.predict_proba(X), expected.predict_proba(X))
 
 
@@ -202,6 +216,16 @@ def test_fit_blocks_rejects_bad_arguments():
 
 
 # ------------------------------------------------------------------ batch inference
+
+def _in_memory_blocks(method, X, rows):
+    """`method` on consecutive blocks of `rows` rows, at 1 BLAS and kernel
+    thread like the workers: OpenBLAS picks its kernel (and so the last bits)
+    by matrix size and thread count, so this, not one call on the whole of
+    `X`, is the bitwise reference."""
+    with pin_threads(1):
+        return np.concatenate([np.asarray(method(X[i:i + rows]))
+                               for i in range(0, len(X), rows)])
+
 
 def _fitted_counting_model():
     from _counting import CountingClassifier
@@ -223,8 +247,8 @@ def test_predict_blocks_sends_the_model_once_per_worker(client):
     after = _unpickles_per_worker(client)
     # One scatter per call: each worker unpickled each model once, not per block.
     assert [a - b for a, b in zip(after, before)] == [2, 2]
-    np.testing.assert_array_equal(labels, model.predict(X))
-    np.testing.assert_array_equal(proba, model.predict_proba(X))
+    np.testing.assert_array_equal(labels, _in_memory_blocks(model.predict, X, 20))
+    np.testing.assert_array_equal(proba, _in_memory_blocks(model.predict_proba, X, 20))
 
 
 def test_predict_blocks_on_a_dataframe_keeps_the_index(client):
@@ -233,9 +257,10 @@ def test_predict_blocks_on_a_dataframe_keeps_the_index(client):
     X, y = _data()
     net.fit(X, np.eye(2)[y], epochs=2)
     frame = dd.from_pandas(pd.DataFrame(X, index=np.arange(len(X)) * 3), npartitions=3)
+    assert list(frame.map_partitions(len).compute()) == [80, 80, 80]
     proba = fdask.predict_blocks(net, frame, "predict_proba").compute()
     np.testing.assert_array_equal(proba.index, np.arange(len(X)) * 3)
-    np.testing.assert_array_equal(proba.to_numpy(), net.predict_proba(X))
+    np.testing.assert_array_equal(proba.to_numpy(), _in_memory_blocks(net.predict_proba, X, 80))
 
 
 def test_parallel_post_fit_predicts_as_in_memory(client):
@@ -243,9 +268,10 @@ def test_parallel_post_fit_predicts_as_in_memory(client):
     model, X = _fitted_counting_model()
     Xd = da.from_array(X, chunks=20)
     wrapped = wrappers.ParallelPostFit(model)
-    np.testing.assert_array_equal(wrapped.predict(Xd).compute(), model.predict(X))
+    np.testing.assert_array_equal(wrapped.predict(Xd).compute(),
+                                  _in_memory_blocks(model.predict, X, 20))
     np.testing.assert_array_equal(wrapped.predict_proba(Xd).compute(),
-                                  model.predict_proba(X))
+                                  _in_memory_blocks(model.predict_proba, X, 20))
 
 
 def test_map_blocks_with_a_scattered_network_matches_in_memory(client):
@@ -256,7 +282,7 @@ def test_map_blocks_with_a_scattered_network_matches_in_memory(client):
     [placed] = client.scatter([net], broadcast=True)
     out = da.from_array(X32, chunks=40).map_blocks(
         lambda block, model: model.predict_proba(block), placed, dtype=np.float32)
-    np.testing.assert_array_equal(out.compute(), net.predict_proba(X32))
+    np.testing.assert_array_equal(out.compute(), _in_memory_blocks(net.predict_proba, X32, 40))
 
 
 def test_predict_blocks_rejects_bad_arguments():
@@ -266,3 +292,29 @@ def test_predict_blocks_rejects_bad_arguments():
         fdask.predict_blocks(net, X)
     with pytest.raises(ValueError, match="no method"):
         fdask.predict_blocks(net, da.from_array(X), "transform")
+
+
+# ------------------------------------------------------------------ examples
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.mark.parametrize("script", ["dask_model_search.py", "dask_out_of_core.py",
+                                    "dask_batch_inference.py"])
+def test_example_runs_to_the_end(client, script):
+    pytest.importorskip("dask_ml")
+    path = EXAMPLES / script
+    assert path.is_file(), f"{path} is missing"
+    # The script imports the fastnn these tests import (in place or installed)
+    # and runs on this module's cluster, as on a real one (--scheduler).
+    env = dict(os.environ)
+    fastnn_root = str(pathlib.Path(fastnn.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([fastnn_root, env.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, str(path), "--small",
+                           "--scheduler", client.cluster.scheduler_address],
+                          env=env, cwd=str(EXAMPLES), capture_output=True, text=True,
+                          timeout=100)
+    errors = "\n".join(line for line in done.stderr.splitlines()
+                       if "distributed." not in line)
+    assert done.returncode == 0, done.stdout + errors[-3000:]
+    assert done.stdout.strip(), "the example printed no result"
