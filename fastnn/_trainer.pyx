@@ -9,6 +9,10 @@ without the GIL; the layer passes are shared with the dense kernels
 fastnn.network.Network, which validates everything first; the def methods
 here still re-check what their pointers depend on, so that a wrong call
 raises TypeError/ValueError instead of reading or writing out of bounds.
+
+One concern in one file although it is long: the epoch's nogil passes
+(gather, loss and output gradient in both loss modes, fused updates) and the
+class that owns their buffers must see the same struct and fused types.
 """
 cimport numpy as cnp
 from libc.math cimport exp, log, log1p, fabs, isfinite

@@ -8,6 +8,10 @@ and partial_fit), with every epoch, or every L-BFGS loss and gradient, in
 fastnn's compiled loop.  All parameters live in one flat vector laid out as
 scikit-learn packs them for L-BFGS (every W, then every b); ``coefs_`` and
 ``intercepts_`` are views of it.
+
+Long because scikit-learn's fit contract is one concern: parameter checks,
+layout, the stochastic loop with its schedules and early stopping, and the
+predict path all read the same flat-vector layout.
 """
 import warnings
 from numbers import Integral, Real

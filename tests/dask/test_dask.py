@@ -34,12 +34,6 @@ def _data(n=240, features=5, seed=0):
     return X, y
 
 
-def _thread_report():
-    import threadpoolctl
-    return ([(d["user_api"], d["internal_api"], d["num_threads"])
-             for d in threadpoolctl.threadpool_info()], fastnn.get_num_threads())
-
-
 def _blas_threads(libraries):
     return [threads for api, _, threads in libraries if api == "blas"]
 
@@ -47,7 +41,8 @@ def _blas_threads(libraries):
 def _task_thread_reports(client):
     """What a task (on each worker's task thread) runs with."""
     workers = list(client.scheduler_info()["workers"])
-    futures = [client.submit(_thread_report, pure=False, workers=[w]) for w in workers]
+    from _counting import thread_report
+    futures = [client.submit(thread_report, pure=False, workers=[w]) for w in workers]
     return client.gather(futures)
 
 
