@@ -14,6 +14,7 @@ pytest.importorskip("sklearn")
 from sklearn.base import clone  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
+import fastnn  # noqa: E402
 from fastnn import MLPClassifier, MLPRegressor  # noqa: E402
 
 RNG = np.random.RandomState(0)
@@ -215,7 +216,9 @@ _INTERRUPTED_FIT = textwrap.dedent("""
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a subprocess is POSIX")
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 def test_ctrl_c_warns_and_keeps_the_last_finished_epoch(solver):
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # The fastnn this test imported (an installed wheel in CI), not the
+    # checkout's uncompiled source.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(fastnn.__file__)))
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen([sys.executable, "-c", _INTERRUPTED_FIT, solver],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
