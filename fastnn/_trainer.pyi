@@ -25,6 +25,7 @@ SK_POISSON_ID: int
 PARAMS_NOT_FINITE: int
 
 def simd_selected() -> str: ...
+def split_threads() -> int: ...
 
 @disjoint_base
 class Trainer:

@@ -584,11 +584,18 @@ cdef double _full_batch(_Net *net, real dtype_tag, Py_ssize_t rows, bint use_lab
     return loss
 
 
-cdef int _kernel_threads():
-    """The OpenMP thread count the kernels use (set_num_threads, fork and
-    threadpoolctl limits included), read from fastnn._kernels, which imports
-    this module first."""
+def split_threads():
+    """The OpenMP threads of the update and gather splits: the kernels' count
+    (set_num_threads, fork and threadpoolctl limits included), but 1 while
+    BLAS runs a pool of its own of more than one thread, or one of unknown
+    size.  One pool is active at a time: libgomp's threads spin for a while
+    after each region, and BLAS's threads, which meet at the end of every
+    product, then wait for a core (measured on 2 cores: a 784-256-10 epoch
+    7x slower with both pools than with BLAS's alone)."""
     from fastnn._kernels import get_num_threads
+    from fastnn._dense import blas_pool_threads
+    if blas_pool_threads() != 1:
+        return 1
     return get_num_threads()
 
 
@@ -763,8 +770,9 @@ cdef class Trainer:
         PARAMS_NOT_FINITE (the check runs compiled, after the last batch).
 
         The optimizer updates and the gather split over the OpenMP threads
-        of fastnn._kernels.get_num_threads() when large (between the BLAS
-        calls, never during one); the results do not depend on the count.
+        of fastnn._kernels.get_num_threads() when large and while BLAS runs
+        on one thread (one pool active at a time); the results do not
+        depend on the count.
 
         Python's signal handlers run every ~20 ms between mini-batches; an
         exception they raise (KeyboardInterrupt for Ctrl-C) propagates from
@@ -799,7 +807,7 @@ cdef class Trainer:
             raise ValueError("perm must be a contiguous, aligned, native 1-D int64 array")
         cdef _Opt opt
         memset(&opt, 0, sizeof(opt))
-        opt.nthreads = _kernel_threads()
+        opt.nthreads = split_threads()
         cdef bint update = optimizer is not None
         if update:
             if optimizer["kind"] not in (FNN_SGD, FNN_ADAM):
