@@ -29,44 +29,58 @@ def simd_selected():
     return fnn_simd_selected_name().decode()
 
 
+cdef struct _Operands:
+    Py_ssize_t n, n_in, n_out        # X is (n, n_in), W is (n_in, n_out)
+    int typenum
+    void *px                         # X and W as BLAS operands
+    void *pw
+    int ldx, ldw
+    bint tx, tw
+
+
+cdef _Operands _checked_operands(cnp.ndarray X, cnp.ndarray W, int act) except *:
+    """The shapes, dtype and BLAS views of X and W, which dense_forward_into
+    and dense_backward_into share, after checking them and the activation id
+    (the other arrays are checked against these shapes by the caller)."""
+    cdef _Operands o
+    _check_rank_2(X, W)
+    o.n, o.n_in = cnp.PyArray_DIMS(X)[0], cnp.PyArray_DIMS(X)[1]
+    o.n_out = cnp.PyArray_DIMS(W)[1]
+    o.typenum = cnp.PyArray_TYPE(X)
+    if o.typenum != cnp.NPY_FLOAT32 and o.typenum != cnp.NPY_FLOAT64:
+        raise TypeError(f"X must be float32 or float64, got {X.dtype}")
+    if not (act == FNN_SOFTMAX_ID or 0 <= act < FNN_N_ACTIVATIONS):
+        raise ValueError(f"unknown activation id {act}")
+    _check_2d(X, o.n, o.n_in, o.typenum, "X")
+    _check_2d(W, o.n_in, o.n_out, o.typenum, "W")
+    _operand(X, &o.px, &o.ldx, &o.tx)
+    _operand(W, &o.pw, &o.ldw, &o.tw)
+    return o
+
+
 def dense_forward_into(cnp.ndarray X not None, cnp.ndarray W not None,
                        cnp.ndarray b not None, int act, double param,
                        cnp.ndarray Z not None, cnp.ndarray A not None):
     """Z = X @ W + b, A = f(Z) (A may be Z).  X, W C- or F-contiguous; b, Z, A
     C-contiguous; all of one dtype (checked).  Unchecked wrapper of the
     public fastnn.dense_forward."""
-    _check_rank_2(X, W)
-    cdef Py_ssize_t n = cnp.PyArray_DIMS(X)[0], n_in = cnp.PyArray_DIMS(X)[1]
-    cdef Py_ssize_t n_out = cnp.PyArray_DIMS(W)[1]
-    cdef int typenum = cnp.PyArray_TYPE(X)
-    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
-        raise TypeError(f"X must be float32 or float64, got {X.dtype}")
-    if not (act == FNN_SOFTMAX_ID or 0 <= act < FNN_N_ACTIVATIONS):
-        raise ValueError(f"unknown activation id {act}")
-    _check_2d(X, n, n_in, typenum, "X")
-    _check_2d(W, n_in, n_out, typenum, "W")
-    _check_2d(b.reshape(1, -1), 1, n_out, typenum, "b", True)
-    _check_2d(Z, n, n_out, typenum, "Z", True, True)
-    _check_2d(A, n, n_out, typenum, "A", True, True)
-    cdef void *px
-    cdef void *pw
-    cdef int ldx, ldw
-    cdef bint tx, tw
-    _operand(X, &px, &ldx, &tx)
-    _operand(W, &pw, &ldw, &tw)
-    if typenum == cnp.NPY_FLOAT32:
+    cdef _Operands o = _checked_operands(X, W, act)
+    _check_2d(b.reshape(1, -1), 1, o.n_out, o.typenum, "b", True)
+    _check_2d(Z, o.n, o.n_out, o.typenum, "Z", True, True)
+    _check_2d(A, o.n, o.n_out, o.typenum, "A", True, True)
+    if o.typenum == cnp.NPY_FLOAT32:
         with nogil:
-            _dense_forward_impl[float](<float *>px, ldx, tx, <float *>pw, ldw, tw,
+            _dense_forward_impl[float](<float *>o.px, o.ldx, o.tx, <float *>o.pw, o.ldw, o.tw,
                                        <float *>cnp.PyArray_DATA(b),
                                        <float *>cnp.PyArray_DATA(Z),
-                                       <float *>cnp.PyArray_DATA(A), n, n_in, n_out,
+                                       <float *>cnp.PyArray_DATA(A), o.n, o.n_in, o.n_out,
                                        act, param)
     else:
         with nogil:
-            _dense_forward_impl[double](<double *>px, ldx, tx, <double *>pw, ldw, tw,
+            _dense_forward_impl[double](<double *>o.px, o.ldx, o.tx, <double *>o.pw, o.ldw, o.tw,
                                         <double *>cnp.PyArray_DATA(b),
                                         <double *>cnp.PyArray_DATA(Z),
-                                        <double *>cnp.PyArray_DATA(A), n, n_in, n_out,
+                                        <double *>cnp.PyArray_DATA(A), o.n, o.n_in, o.n_out,
                                         act, param)
 
 
@@ -77,44 +91,29 @@ def dense_backward_into(cnp.ndarray grad_A not None, cnp.ndarray X not None,
     """dZ = grad_A * f'(saved), grad_W = X^T dZ, grad_b = sum_rows dZ and, if
     grad_X is not None, grad_X = dZ W^T.  grad_A, saved, dZ (may be grad_A)
     and the outputs C-contiguous; X, W C- or F-contiguous; one dtype."""
-    _check_rank_2(X, W)
-    cdef Py_ssize_t n = cnp.PyArray_DIMS(X)[0], n_in = cnp.PyArray_DIMS(X)[1]
-    cdef Py_ssize_t n_out = cnp.PyArray_DIMS(W)[1]
-    cdef int typenum = cnp.PyArray_TYPE(X)
-    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
-        raise TypeError(f"X must be float32 or float64, got {X.dtype}")
-    if not (act == FNN_SOFTMAX_ID or 0 <= act < FNN_N_ACTIVATIONS):
-        raise ValueError(f"unknown activation id {act}")
-    _check_2d(X, n, n_in, typenum, "X")
-    _check_2d(W, n_in, n_out, typenum, "W")
-    _check_2d(grad_A, n, n_out, typenum, "grad_A", True)
-    _check_2d(saved, n, n_out, typenum, "saved", True)
-    _check_2d(dZ, n, n_out, typenum, "dZ", True, True)
-    _check_2d(grad_W, n_in, n_out, typenum, "grad_W", True, True)
-    _check_2d(grad_b.reshape(1, -1), 1, n_out, typenum, "grad_b", True, True)
+    cdef _Operands o = _checked_operands(X, W, act)
+    _check_2d(grad_A, o.n, o.n_out, o.typenum, "grad_A", True)
+    _check_2d(saved, o.n, o.n_out, o.typenum, "saved", True)
+    _check_2d(dZ, o.n, o.n_out, o.typenum, "dZ", True, True)
+    _check_2d(grad_W, o.n_in, o.n_out, o.typenum, "grad_W", True, True)
+    _check_2d(grad_b.reshape(1, -1), 1, o.n_out, o.typenum, "grad_b", True, True)
     if grad_X is not None:        # optional: None skips the product
-        _check_2d(grad_X, n, n_in, typenum, "grad_X", True, True)
-    cdef void *px
-    cdef void *pw
-    cdef int ldx, ldw
-    cdef bint tx, tw
-    _operand(X, &px, &ldx, &tx)
-    _operand(W, &pw, &ldw, &tw)
+        _check_2d(grad_X, o.n, o.n_in, o.typenum, "grad_X", True, True)
     cdef void *pgx = cnp.PyArray_DATA(grad_X) if grad_X is not None else NULL
-    if typenum == cnp.NPY_FLOAT32:
+    if o.typenum == cnp.NPY_FLOAT32:
         with nogil:
             _dense_backward_impl[float](
                 <float *>cnp.PyArray_DATA(grad_A), <float *>cnp.PyArray_DATA(saved),
-                <float *>cnp.PyArray_DATA(dZ), <float *>px, ldx, tx, <float *>pw, ldw, tw,
+                <float *>cnp.PyArray_DATA(dZ), <float *>o.px, o.ldx, o.tx, <float *>o.pw, o.ldw, o.tw,
                 <float *>pgx, <float *>cnp.PyArray_DATA(grad_W),
-                <float *>cnp.PyArray_DATA(grad_b), n, n_in, n_out, act, param)
+                <float *>cnp.PyArray_DATA(grad_b), o.n, o.n_in, o.n_out, act, param)
     else:
         with nogil:
             _dense_backward_impl[double](
                 <double *>cnp.PyArray_DATA(grad_A), <double *>cnp.PyArray_DATA(saved),
-                <double *>cnp.PyArray_DATA(dZ), <double *>px, ldx, tx, <double *>pw, ldw, tw,
+                <double *>cnp.PyArray_DATA(dZ), <double *>o.px, o.ldx, o.tx, <double *>o.pw, o.ldw, o.tw,
                 <double *>pgx, <double *>cnp.PyArray_DATA(grad_W),
-                <double *>cnp.PyArray_DATA(grad_b), n, n_in, n_out, act, param)
+                <double *>cnp.PyArray_DATA(grad_b), o.n, o.n_in, o.n_out, act, param)
 
 
 # ---------------------------------------------------------------- whole forward pass
