@@ -6,7 +6,10 @@ layer (:func:`dense_forward`, :func:`dense_backward`) and the multi-layer
 perceptron :class:`Network`, trained an epoch at a time in compiled code.
 """
 from fastnn._version import __version__
-from fastnn._kernels import get_num_threads, set_num_threads
+from fastnn._openmp_wait import short_spin_while_loading
+
+with short_spin_while_loading():   # libgomp loads with the first compiled module
+    from fastnn._kernels import get_num_threads, set_num_threads
 from fastnn.activations import *  # noqa: F401,F403  (the public kernel API)
 from fastnn.activations import __all__ as _activation_names
 from fastnn._config import show_config

@@ -207,12 +207,6 @@ def single_thread_work(value=None):
     return int(_single_thread_work)
 
 
-def blas_pool_threads():
-    """The size of scipy's OpenBLAS thread pool now (threadpoolctl limits
-    included), or 0 where it cannot be read."""
-    return _blas_get_threads() if _blas_get_threads != NULL else 0
-
-
 def observed_blas_threads():
     """The BLAS thread count each product of the last ForwardPass.run saw."""
     return [_observed[i] for i in range(_n_observed)]

@@ -25,7 +25,6 @@ SK_POISSON_ID: int
 PARAMS_NOT_FINITE: int
 
 def simd_selected() -> str: ...
-def split_threads() -> int: ...
 
 @disjoint_base
 class Trainer:

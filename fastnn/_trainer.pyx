@@ -17,7 +17,6 @@ class that owns their buffers must see the same struct and fused types.
 cimport numpy as cnp
 from libc.math cimport exp, log, log1p, fabs, isfinite
 from libc.string cimport memcpy, memset
-from cython.parallel cimport prange, threadid
 
 cdef extern from "Python.h":
     # Declared without Cython's exception check: the exception a handler sets
@@ -71,11 +70,13 @@ cdef long long _SIGNAL_CHECK_NS = 20 * 1000 * 1000
 # parameter or optimizer-state entry non-finite (an update overflowed).
 PARAMS_NOT_FINITE = -4
 
-# The optimizer updates and the batch gather split over OpenMP threads from
-# this many elements (the elementwise kernels' threshold): below it a
-# parallel region costs more than it saves.  Every split is elementwise, so
-# the results do not depend on the thread count.
-cdef Py_ssize_t _PARALLEL_MIN = 1 << 15
+# The optimizer update and the batch gather run on the training thread, and
+# the products on BLAS's threads: one pool at a time.  An OpenMP split of the
+# update and gather (above 2^15 elements) was measured on a 2-core VM and
+# removed: with BLAS on 2 threads, OpenMP's spinning threads took the cores
+# BLAS's threads meet on (a 784-256-10 epoch 7x slower); with BLAS on 1
+# thread it gained nothing (313 vs 318 ms on 20,000 rows) when the pool
+# spins between regions, and lost 1.7x when it sleeps (a wake costs ~200 us).
 
 # The largest dimension a 32-bit-int BLAS call takes (INT_MAX).
 cdef Py_ssize_t _BLAS_INT_MAX = 2147483647
@@ -127,13 +128,6 @@ cdef struct _Opt:
     # Of the current batch's Adam step (set by _begin_update): lr / (1 -
     # beta1^t) and 1 / sqrt(1 - beta2^t).
     double step_size, inv_bc2_sqrt
-    int nthreads               # OpenMP threads of the update and gather
-    # The caller's floating-point mode (MXCSR) from before the epoch set
-    # flush-to-zero: each OpenMP worker runs its share with flush-to-zero
-    # too (the main thread's mode, so every split gives the same bits) and
-    # then returns to this mode, also where the pool's threads were created
-    # inside the epoch and inherited the main thread's flush-to-zero.
-    unsigned int caller_fp
 
 
 cdef inline double _neg_log_softmax(const real *z, real p, Py_ssize_t j,
@@ -349,8 +343,8 @@ cdef double _backward_layers(_Net *net, const real *x, Py_ssize_t rows,
             dz = da
             da = tmp
         if opt != NULL:
-            _update_range(opt, p, g, net.w_off[l], n_in * n_out)
-            _update_range(opt, p, g, net.b_off[l], n_out)
+            _update_span(opt, p, g, net.w_off[l], n_in * n_out)
+            _update_span(opt, p, g, net.b_off[l], n_out)
     return 0.5 * net.l2 * net.l2_div * penalty
 
 
@@ -385,54 +379,17 @@ cdef void _update_span(_Opt *opt, real *w, const real *g, Py_ssize_t off,
                          opt.step_size, opt.beta1, opt.beta2, opt.inv_bc2_sqrt, opt.eps)
 
 
-cdef void _update_range(_Opt *opt, real *w, const real *g, Py_ssize_t off,
-                        Py_ssize_t n) noexcept nogil:
-    """The optimizer step of w[off:off + n], split into one block per
-    OpenMP thread when large: each parameter's update reads only its own
-    entries, so every split gives bitwise the same result."""
-    cdef int nthreads = opt.nthreads
-    cdef Py_ssize_t block, start, c
-    if nthreads <= 1 or n < _PARALLEL_MIN:
-        _update_span(opt, w, g, off, n)
-        return
-    block = (n + nthreads - 1) // nthreads
-    block = (block + 15) & ~15            # blocks start on 64-byte lines
-    cdef unsigned int fp
-    for c in prange(nthreads, num_threads=nthreads, schedule="static"):
-        fp = fnn_ftz_begin()
-        start = c * block
-        if start < n:
-            _update_span(opt, w, g, off + start, min(block, n - start))
-        if threadid() != 0:             # the main thread keeps the epoch's mode
-            fnn_ftz_end(opt.caller_fp)
-
-
 cdef bint _gather(_Net *net, const real *X, const real *Y, const long long *labels,
-                  Py_ssize_t n, const long long *idx, Py_ssize_t rows,
-                  int nthreads=1, unsigned int caller_fp=0) noexcept nogil:
-    """Copy the batch's rows of X and of the targets into the workspace
-    (the rows split over nthreads threads when large); False (nothing read)
-    if a row index or a label is out of range."""
+                  Py_ssize_t n, const long long *idx, Py_ssize_t rows) noexcept nogil:
+    """Copy the batch's rows of X and of the targets into the workspace;
+    False (nothing read) if a row index or a label is out of range."""
     cdef Py_ssize_t r, n_in = net.sizes[0], n_out = net.sizes[net.n_layers]
     cdef real *xb = <real *>net.xb
-    cdef real *yb = <real *>net.yb
     for r in range(rows):
         if idx[r] < 0 or idx[r] >= n or (labels != NULL and not 0 <= labels[idx[r]] < n_out):
             return False
-    cdef Py_ssize_t c, block, r0
-    if nthreads > 1 and rows * n_in >= _PARALLEL_MIN:
-        block = (rows + nthreads - 1) // nthreads
-        for c in prange(nthreads, num_threads=nthreads, schedule="static"):
-            r0 = c * block
-            for r in range(r0, min(r0 + block, rows)):
-                memcpy(xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(real))
-            # A pool thread created here inherited the epoch's flush-to-zero;
-            # the main thread keeps it.
-            if threadid() != 0:
-                fnn_ftz_end(caller_fp)
-    else:
-        for r in range(rows):
-            memcpy(xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(real))
+    for r in range(rows):
+        memcpy(xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(real))
     _gather_targets(net, Y, labels, idx, rows)
     return True
 
@@ -526,7 +483,6 @@ cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
     cdef double loss
     cdef long long now, last_check = fnn_monotonic_ns()
     cdef unsigned int fp_mode = fnn_ftz_begin()
-    opt.caller_fp = fp_mode
     while start < n_rows:
         now = fnn_monotonic_ns()
         if now - last_check >= _SIGNAL_CHECK_NS:
@@ -538,8 +494,7 @@ cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
         if csr != NULL:
             gathered = _gather_csr(net, csr, Y, labels, n, perm + start, rows)
         else:
-            gathered = _gather(net, X, Y, labels, n, perm + start, rows, opt.nthreads,
-                               fp_mode)
+            gathered = _gather(net, X, Y, labels, n, perm + start, rows)
         if not gathered:
             status = -2
             break
@@ -582,21 +537,6 @@ cdef double _full_batch(_Net *net, real dtype_tag, Py_ssize_t rows, bint use_lab
     loss += _backward_layers(net, <real *>net.xb, rows)
     fnn_ftz_end(fp_mode)
     return loss
-
-
-def split_threads():
-    """The OpenMP threads of the update and gather splits: the kernels' count
-    (set_num_threads, fork and threadpoolctl limits included), but 1 while
-    BLAS runs a pool of its own of more than one thread, or one of unknown
-    size.  One pool is active at a time: libgomp's threads spin for a while
-    after each region, and BLAS's threads, which meet at the end of every
-    product, then wait for a core (measured on 2 cores: a 784-256-10 epoch
-    7x slower with both pools than with BLAS's alone)."""
-    from fastnn._kernels import get_num_threads
-    from fastnn._dense import blas_pool_threads
-    if blas_pool_threads() != 1:
-        return 1
-    return get_num_threads()
 
 
 cdef bint _finite_span(const real *x, Py_ssize_t n) noexcept nogil:
@@ -769,10 +709,8 @@ cdef class Trainer:
         the parameters or the optimizer state returns bad_batch
         PARAMS_NOT_FINITE (the check runs compiled, after the last batch).
 
-        The optimizer updates and the gather split over the OpenMP threads
-        of fastnn._kernels.get_num_threads() when large and while BLAS runs
-        on one thread (one pool active at a time); the results do not
-        depend on the count.
+        The products run on BLAS's threads, everything else on the calling
+        thread; the results do not depend on fastnn's thread count.
 
         Python's signal handlers run every ~20 ms between mini-batches; an
         exception they raise (KeyboardInterrupt for Ctrl-C) propagates from
@@ -807,7 +745,6 @@ cdef class Trainer:
             raise ValueError("perm must be a contiguous, aligned, native 1-D int64 array")
         cdef _Opt opt
         memset(&opt, 0, sizeof(opt))
-        opt.nthreads = split_threads()
         cdef bint update = optimizer is not None
         if update:
             if optimizer["kind"] not in (FNN_SGD, FNN_ADAM):

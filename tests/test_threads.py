@@ -251,3 +251,48 @@ def test_forked_child_runs_threaded_sizes_without_hanging(restore_threads):
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     pytest.fail("the forked child hung in a parallel kernel")
+
+
+_SPIN_PROBE = """
+import json, os, sys
+import numpy as np                                  # loads no OpenMP runtime
+def gomp_loaded():
+    with open("/proc/self/maps") as maps:
+        return "libgomp" in maps.read()
+seen = {"before": gomp_loaded()}
+class Probe:
+    # Records the environment while fastnn._kernels, whose import loads
+    # libgomp (which reads GOMP_SPINCOUNT once, then), is being found.
+    def find_spec(self, name, path=None, target=None):
+        if name == "fastnn._kernels":
+            seen["spin_at_load"] = os.environ.get("GOMP_SPINCOUNT")
+        return None
+sys.meta_path.insert(0, Probe())
+import fastnn
+seen["after"] = gomp_loaded()
+seen["spin_after"] = os.environ.get("GOMP_SPINCOUNT")
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps") or not fastnn._kernels.openmp_enabled(),
+                    reason="needs Linux's /proc and an OpenMP build")
+@pytest.mark.parametrize("user_env, expected", [
+    ({}, "10000"),                                   # fastnn's short spin
+    ({"OMP_WAIT_POLICY": "ACTIVE"}, None),           # the user's policy wins
+    ({"GOMP_SPINCOUNT": "5"}, "5"),
+])
+def test_openmp_runtime_loads_with_a_short_spin_unless_the_user_chose(user_env, expected):
+    import json
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env.update(user_env)
+    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(fastnn.__file__))
+    run = subprocess.run([sys.executable, "-c", _SPIN_PROBE], capture_output=True, text=True,
+                         timeout=60, env=env)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout)
+    assert seen["before"] is False and seen["after"] is True
+    assert seen["spin_at_load"] == expected
+    assert seen["spin_after"] == user_env.get("GOMP_SPINCOUNT")   # environment restored
