@@ -31,10 +31,19 @@ cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k, real alp
 
     A row-major matrix with leading dimension ld is, to column-major BLAS, its
     transpose with the same ld; hence C^T = op(B)^T op(A)^T: B goes first.
+    Small products (fnn_small_gemm_fits) run fastnn's own register-tiled
+    kernel instead, which skips BLAS's packing.
     """
     cdef char ta = b'T' if trans_b else b'N'
     cdef char tb = b'T' if trans_a else b'N'
     if m <= 0 or n <= 0:
+        return
+    if (alpha == 1 and beta == 0 and not trans_b
+            and fnn_small_gemm_fits(m, n, k, sizeof(real))):
+        if real is float:
+            fnn_small_gemm_f32(trans_a, m, n, k, a, lda, b, ldb, c, ldc)
+        else:
+            fnn_small_gemm_f64(trans_a, m, n, k, a, lda, b, ldb, c, ldc)
         return
     # BLAS rejects ld < 1 even when the matrix is empty.
     lda = max(lda, 1)

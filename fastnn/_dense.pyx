@@ -116,6 +116,34 @@ def dense_backward_into(cnp.ndarray grad_A not None, cnp.ndarray X not None,
                 <double *>cnp.PyArray_DATA(grad_b), o.n, o.n_in, o.n_out, act, param)
 
 
+def small_product_fits(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, dtype):
+    """Whether a row-major (m, k) @ (k, n) product of `dtype` runs fastnn's
+    small-product kernel rather than BLAS (fnn_small_gemm_fits)."""
+    return bool(fnn_small_gemm_fits(m, n, k, np.dtype(dtype).itemsize))
+
+
+def small_product(cnp.ndarray A not None, cnp.ndarray B not None, bint trans_a=False):
+    """op(A) @ B by the small-product kernel alone (op(A) = A.T if trans_a),
+    for tests: A and B C-contiguous, one float dtype, a shape that fits."""
+    if A.ndim != 2 or B.ndim != 2 or A.dtype != B.dtype or A.dtype not in (np.float32, np.float64):
+        raise TypeError("A and B must be 2-D arrays of one float dtype")
+    if not (A.flags.c_contiguous and B.flags.c_contiguous):
+        raise ValueError("A and B must be C-contiguous")
+    cdef Py_ssize_t m = A.shape[1] if trans_a else A.shape[0]
+    cdef Py_ssize_t k = A.shape[0] if trans_a else A.shape[1]
+    cdef Py_ssize_t n = B.shape[1]
+    if B.shape[0] != k or not fnn_small_gemm_fits(m, n, k, A.itemsize):
+        raise ValueError(f"no small product for op(A) {m}x{k} and B {B.shape[0]}x{n}")
+    cdef cnp.ndarray C = np.empty((m, n), A.dtype)
+    if A.dtype == np.float32:
+        fnn_small_gemm_f32(trans_a, m, n, k, <float *>cnp.PyArray_DATA(A), A.shape[1],
+                           <float *>cnp.PyArray_DATA(B), n, <float *>cnp.PyArray_DATA(C), n)
+    else:
+        fnn_small_gemm_f64(trans_a, m, n, k, <double *>cnp.PyArray_DATA(A), A.shape[1],
+                           <double *>cnp.PyArray_DATA(B), n, <double *>cnp.PyArray_DATA(C), n)
+    return C
+
+
 # ---------------------------------------------------------------- whole forward pass
 #
 # Inference runs every layer in one compiled call without the GIL

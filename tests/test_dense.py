@@ -306,3 +306,78 @@ def test_dense_kernels_check_every_dimension_even_of_empty_arrays():
     with pytest.raises(ValueError, match="too large for 32-bit BLAS"):
         _kernels.dense_forward_into(X, W, np.zeros(1, np.float32), 0, 0.0,
                                     np.zeros((0, 1), np.float32), np.zeros((0, 1), np.float32))
+
+
+# ---------------------------------------------------------------- small products
+# Products of small layers run fastnn's register-tiled kernel instead of BLAS
+# (fnn_small_gemm_fits in fnn_train.h: every dimension <= 64, n a whole
+# number of 2-vector tiles, a bounded amount of work).
+
+from fastnn import _dense                                    # noqa: E402
+
+SMALL_SHAPES = [(32, 64, 64), (1, 16, 3), (5, 32, 17), (64, 16, 64), (7, 16, 64),
+                (3, 64, 1), (4, 32, 0), (13, 48, 9)]         # (m, n, k), tails of rows
+
+
+def _product_error_bound(A, B, dtype):
+    """|op(A) B - exact| <= k eps (|A| |B|) elementwise (plus slack for FMA
+    and the float64 reference's own rounding)."""
+    k = A.shape[1]
+    return 2 * max(k, 1) * np.finfo(dtype).eps * (np.abs(A) @ np.abs(B)) + 1e-300
+
+
+@pytest.mark.parametrize("trans_a", [False, True])
+@pytest.mark.parametrize("m,n,k,dtype", [(*shape, dtype) for dtype in (np.float32, np.float64)
+                                         for shape in SMALL_SHAPES
+                                         if _dense.small_product_fits(*shape, dtype)])
+def test_small_product_matches_a_float64_reference(m, n, k, dtype, trans_a):
+    rng = np.random.default_rng(m * 1000 + n * 10 + k)
+    A = rng.standard_normal((m, k)).astype(dtype)
+    B = rng.standard_normal((k, n)).astype(dtype)
+    stored = np.ascontiguousarray(A.T) if trans_a else A
+    C = _dense.small_product(stored, B, trans_a)
+    exact = A.astype(np.float64) @ B.astype(np.float64)
+    assert C.dtype == dtype and C.shape == (m, n)
+    assert np.all(np.abs(C - exact) <= _product_error_bound(A.astype(np.float64),
+                                                           B.astype(np.float64), dtype))
+
+
+def test_small_product_fits_only_the_measured_shapes():
+    fits = _dense.small_product_fits
+    assert fits(32, 64, 64, np.float32) and fits(64, 64, 32, np.float32)
+    assert fits(1, 16, 1, np.float32) and fits(64, 8, 64, np.float64)
+    assert not fits(32, 10, 64, np.float32)        # 10 columns: not whole 16-float tiles
+    assert not fits(32, 8, 64, np.float32)
+    assert not fits(65, 16, 16, np.float32)        # a dimension beyond 64
+    assert not fits(16, 16, 65, np.float32)
+    assert not fits(64, 64, 64, np.float32)        # 2^18 multiply-adds x 4 bytes > 2^19
+    assert not fits(32, 64, 64, np.float64)        # the same work x 8 bytes
+    with pytest.raises(ValueError, match="no small product"):
+        _dense.small_product(np.ones((32, 64), np.float32), np.ones((64, 10), np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dense_layer_runs_small_products_on_the_small_kernel(dtype):
+    """dense_forward and dense_backward give bitwise what the kernel alone
+    gives, so their small products go to it (a BLAS product sums in another
+    order)."""
+    rng = np.random.default_rng(7)
+    n, n_in, n_out = 16, 32, 16
+    assert _dense.small_product_fits(n, n_out, n_in, dtype)
+    X = rng.standard_normal((n, n_in)).astype(dtype)
+    W = rng.standard_normal((n_in, n_out)).astype(dtype)
+    Z = fastnn.dense_forward(X, W, np.zeros(n_out, dtype), "identity")
+    assert np.array_equal(Z, _dense.small_product(X, W))
+    grad = rng.standard_normal((n, n_out)).astype(dtype)
+    _, grad_W, _ = fastnn.dense_backward(grad, X, W, Z, "identity", need_grad_X=False)
+    assert np.array_equal(grad_W, _dense.small_product(X, grad, trans_a=True))
+
+
+def test_small_product_propagates_nan_and_inf():
+    A = np.ones((4, 16), np.float32)
+    B = np.ones((16, 16), np.float32)
+    A[1, 3] = np.nan
+    A[2, 0] = np.inf
+    C = _dense.small_product(A, B)
+    assert np.all(np.isnan(C[1])) and np.all(np.isposinf(C[2]))
+    assert np.all(C[[0, 3]] == 16)

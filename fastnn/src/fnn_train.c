@@ -28,13 +28,24 @@
     void (*colsum_add_##SUF)(const T *, T *, ptrdiff_t, ptrdiff_t);           \
     double (*l2_grad_##SUF)(const T *, T *, ptrdiff_t, T);                    \
     void (*sgd_##SUF)(T *, const T *, T *, ptrdiff_t, T, T, int);              \
-    void (*adam_##SUF)(T *, const T *, T *, T *, ptrdiff_t, T, T, T, T, T);
+    void (*adam_##SUF)(T *, const T *, T *, T *, ptrdiff_t, T, T, T, T, T);     \
+    FNN_SMALL_GEMM_ENTRY(T, SUF)
+#ifdef FNN_HAVE_SMALL_GEMM
+#define FNN_SMALL_GEMM_ENTRY(T, SUF)                                          \
+    void (*small_gemm_##SUF)(int, ptrdiff_t, ptrdiff_t, ptrdiff_t, const T *,  \
+                             ptrdiff_t, const T *, ptrdiff_t, T *, ptrdiff_t);
+#define FNN_SMALL_GEMM_FN(SUF, ISA) , fnn_small_gemm_##SUF##_##ISA
+#else
+#define FNN_SMALL_GEMM_ENTRY(T, SUF)
+#define FNN_SMALL_GEMM_FN(SUF, ISA)
+#endif
 struct fnn_train_fns { FNN_TYPE_ENTRIES(float, f32) FNN_TYPE_ENTRIES(double, f64) };
 #undef FNN_TYPE_ENTRIES
 
 #define FNN_TYPE_FNS(SUF, ISA)                                                \
     fnn_bias_rows_##SUF##_##ISA, fnn_colsum_add_##SUF##_##ISA,                \
-    fnn_l2_grad_##SUF##_##ISA, fnn_sgd_##SUF##_##ISA, fnn_adam_##SUF##_##ISA
+    fnn_l2_grad_##SUF##_##ISA, fnn_sgd_##SUF##_##ISA, fnn_adam_##SUF##_##ISA   \
+    FNN_SMALL_GEMM_FN(SUF, ISA)
 #define FNN_ISA_FNS(ISA) { FNN_TYPE_FNS(f32, ISA), FNN_TYPE_FNS(f64, ISA) }
 static const struct fnn_train_fns fnn_train_table[FNN_N_ISA] = {
     FNN_ISA_FNS(isa_baseline),
@@ -63,4 +74,15 @@ void fnn_adam_##SUF(T *w, const T *g, T *m, T *v, ptrdiff_t n, T step_size,     
 FNN_PUBLIC(float, f32)
 FNN_PUBLIC(double, f64)
 #undef FNN_PUBLIC
+
+#ifdef FNN_HAVE_SMALL_GEMM
+#define FNN_PUBLIC(T, SUF)                                                       \
+void fnn_small_gemm_##SUF(int trans_a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,     \
+                          const T *a, ptrdiff_t lda, const T *b, ptrdiff_t ldb,  \
+                          T *c, ptrdiff_t ldc)                                   \
+{ FNN_L->small_gemm_##SUF(trans_a, m, n, k, a, lda, b, ldb, c, ldc); }
+FNN_PUBLIC(float, f32)
+FNN_PUBLIC(double, f64)
+#undef FNN_PUBLIC
+#endif
 #undef FNN_L

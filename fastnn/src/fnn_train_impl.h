@@ -75,3 +75,59 @@ FNN_TARGET static void INAME(fnn_adam)(T *w, const T *g, T *m, T *v, ptrdiff_t n
         w[i] -= step_size * (mi / (SQRT_T(vi) * inv_bc2_sqrt + eps));
     }
 }
+
+#ifdef FNN_HAVE_SMALL_GEMM
+/* Row-major C[m, n] = op(A)[m, k] B[k, n] for the products of small layers
+ * (fnn_small_gemm_fits in fnn_train.h), where BLAS's fixed cost -- packing
+ * A and B into panels, thread hand-off -- is most of the call: a 4-row x
+ * 2-vector register tile of accumulators (8 of the 16 AVX2 registers), B
+ * read in place (n is a whole number of tiles) and A broadcast one element
+ * at a time, op(A)[i, p] = trans_a ? a[p * lda + i] : a[i * lda + p].  Each
+ * C entry sums over p in order; GCC's vector extension compiles the tile for
+ * each level (two SSE2 registers a vector on the baseline). */
+typedef T INAME(fnn_tile_vec) __attribute__((vector_size(FNN_SMALL_GEMM_VEC_BYTES),
+                                             aligned(sizeof(T))));
+#define VEC INAME(fnn_tile_vec)
+#define VL ((ptrdiff_t)(FNN_SMALL_GEMM_VEC_BYTES / sizeof(T)))
+FNN_TARGET static void INAME(fnn_small_gemm)(int trans_a, ptrdiff_t m, ptrdiff_t n,
+                                            ptrdiff_t k, const T *a, ptrdiff_t lda,
+                                            const T *b, ptrdiff_t ldb, T *c, ptrdiff_t ldc)
+{
+    const ptrdiff_t si = trans_a ? 1 : lda, sp = trans_a ? lda : 1;
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += 2 * VL) {
+        ptrdiff_t i = 0;
+        for (; i + 4 <= m; i += 4) {
+            VEC c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0};
+            VEC c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
+            const T *bp = b + j0;
+            for (ptrdiff_t p = 0; p < k; ++p, bp += ldb) {
+                const VEC b0 = *(const VEC *)bp, b1 = *(const VEC *)(bp + VL);
+                const T *ap = a + i * si + p * sp;
+                const T a0 = ap[0], a1 = ap[si], a2 = ap[2 * si], a3 = ap[3 * si];
+                c00 += a0 * b0; c01 += a0 * b1;
+                c10 += a1 * b0; c11 += a1 * b1;
+                c20 += a2 * b0; c21 += a2 * b1;
+                c30 += a3 * b0; c31 += a3 * b1;
+            }
+            T *ci = c + i * ldc + j0;
+            *(VEC *)ci = c00; *(VEC *)(ci + VL) = c01; ci += ldc;
+            *(VEC *)ci = c10; *(VEC *)(ci + VL) = c11; ci += ldc;
+            *(VEC *)ci = c20; *(VEC *)(ci + VL) = c21; ci += ldc;
+            *(VEC *)ci = c30; *(VEC *)(ci + VL) = c31;
+        }
+        for (; i < m; ++i) {                /* the rows after the last whole tile */
+            VEC c0 = {0}, c1 = {0};
+            const T *bp = b + j0;
+            for (ptrdiff_t p = 0; p < k; ++p, bp += ldb) {
+                const T ai = a[i * si + p * sp];
+                c0 += ai * *(const VEC *)bp;
+                c1 += ai * *(const VEC *)(bp + VL);
+            }
+            *(VEC *)(c + i * ldc + j0) = c0;
+            *(VEC *)(c + i * ldc + j0 + VL) = c1;
+        }
+    }
+}
+#undef VL
+#undef VEC
+#endif
