@@ -9,24 +9,20 @@ Runs on a laptop as is (a LocalCluster of 2 worker processes); on a real
 cluster pass ``--scheduler tcp://scheduler-host:8786``.  --small runs a
 seconds-long version (the test suite uses it).
 """
-import argparse
-
 import dask.array as da
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 from dask_ml.wrappers import ParallelPostFit
-from distributed import Client, LocalCluster
 
 import fastnn
 from fastnn.dask import predict_blocks
 
+from _dask_cluster import dask_client, example_parser  # beside this script
+
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scheduler", help="address of a running scheduler")
-    parser.add_argument("--small", action="store_true", help="tiny data")
-    args = parser.parse_args(argv)
+    args = example_parser(__doc__, "tiny data").parse_args(argv)
     n_rows, chunk = (2000, 500) if args.small else (1_000_000, 100_000)
 
     X_train, y_train = fastnn.datasets.make_spirals(1000, seed=0)
@@ -34,9 +30,7 @@ def main(argv=None):
                                  random_state=0).fit(X_train, y_train)
     X_new = np.random.default_rng(1).uniform(-1, 1, (n_rows, 2))
 
-    cluster = None if args.scheduler else LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    with Client(args.scheduler or cluster):
+    with dask_client(args.scheduler):
         X_dask = da.from_array(X_new, chunks=(chunk, 2))
         labels = predict_blocks(model, X_dask).compute()
         # Partitions reach the model as pandas frames (the output keeps
@@ -44,8 +38,6 @@ def main(argv=None):
         frame = dd.from_pandas(pd.DataFrame(X_new), chunksize=chunk)
         proba = predict_blocks(model, frame, "predict_proba").compute().to_numpy()
         wrapped = ParallelPostFit(model).predict(X_dask).compute()
-    if cluster is not None:
-        cluster.close()
     # Labels agree exactly; probabilities bitwise only where BLAS ran the same
     # kernel (OpenBLAS picks one by matrix size and thread count: this process
     # may run more BLAS threads than a worker), else to a few ulps.

@@ -8,22 +8,18 @@ processes.  On a real cluster, pass the scheduler's address instead:
 (every worker needs fastnn and scikit-learn installed).  --small runs a
 seconds-long version (the test suite uses it).
 """
-import argparse
-
 import joblib
 import numpy as np
-from distributed import Client, LocalCluster
 from sklearn.model_selection import RandomizedSearchCV
 from scipy.stats import loguniform
 
 import fastnn
 
+from _dask_cluster import dask_client, example_parser  # beside this script
+
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scheduler", help="address of a running scheduler")
-    parser.add_argument("--small", action="store_true", help="tiny data, few candidates")
-    args = parser.parse_args(argv)
+    args = example_parser(__doc__, "tiny data, few candidates").parse_args(argv)
     n_samples, n_candidates, epochs = (300, 4, 10) if args.small else (5000, 16, 40)
 
     X, y = fastnn.datasets.make_spirals(n_samples, seed=0)
@@ -32,17 +28,13 @@ def main(argv=None):
         {"alpha": loguniform(1e-6, 1e-2), "learning_rate_init": loguniform(1e-3, 3e-2)},
         n_iter=n_candidates, cv=3, random_state=0)
 
-    cluster = None if args.scheduler else LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    with Client(args.scheduler or cluster):
+    with dask_client(args.scheduler):
         # Each candidate x fold is one task on a worker.  Workers started by a
         # nanny (LocalCluster, `dask worker`) already run BLAS and fastnn's
         # kernels on one thread per task (fastnn.dask.limit_worker_threads for
         # other workers).
         with joblib.parallel_config(backend="dask"):
             search.fit(X, y)
-    if cluster is not None:
-        cluster.close()
     print(f"best cross-validated accuracy {search.best_score_:.3f} with "
           f"{ {k: float(f'{v:.3g}') for k, v in search.best_params_.items()} }")
 

@@ -11,15 +11,14 @@ Runs on a laptop as is (a LocalCluster of 2 worker processes); on a real
 cluster pass ``--scheduler tcp://scheduler-host:8786``.  --small runs a
 seconds-long version (the test suite uses it).
 """
-import argparse
-
 import dask
 import dask.array as da
 import numpy as np
-from distributed import Client, LocalCluster
 
 import fastnn
 from fastnn.dask import fit_blocks, predict_blocks
+
+from _dask_cluster import dask_client, example_parser  # beside this script
 
 
 def _spiral_block(i, rows):
@@ -36,22 +35,15 @@ def lazy_spirals(n_blocks, rows):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scheduler", help="address of a running scheduler")
-    parser.add_argument("--small", action="store_true", help="tiny data, few epochs")
-    args = parser.parse_args(argv)
+    args = example_parser(__doc__, "tiny data, few epochs").parse_args(argv)
     n_blocks, rows, epochs = (4, 100, 2) if args.small else (20, 5000, 10)
 
     X, y = lazy_spirals(n_blocks, rows)
-    cluster = None if args.scheduler else LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    with Client(args.scheduler or cluster):
+    with dask_client(args.scheduler):
         model = fit_blocks(
             fastnn.MLPClassifier(hidden_layer_sizes=(32, 32), random_state=0),
             X, y, epochs=epochs, shuffle_blocks=True, random_state=0, classes=[0, 1])
         accuracy = (predict_blocks(model, X) == y).mean().compute()
-    if cluster is not None:
-        cluster.close()
     print(f"{epochs} epochs over {n_blocks} blocks of {rows} rows: "
           f"training accuracy {accuracy:.3f}")
 

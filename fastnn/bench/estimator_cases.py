@@ -16,12 +16,11 @@ row's dtype, fastnn's ``dtype`` set to it, scikit-learn computing in it):
 Time per whole ``fit`` (a new estimator each call, input validation
 included) and the test accuracy of the last fit, side by side.
 """
-from functools import partial
-
 import numpy as np
 
 from fastnn.bench.network_cases import load_digits_data, split
-from fastnn.bench.rows import Planned, make_row, median
+from fastnn.bench.report import _fmt_spread, _fmt_time, thread_tables
+from fastnn.bench.rows import make_row, median, plan_per_dtype
 from fastnn.bench.timing import measure
 
 HIDDEN = (64,)
@@ -107,20 +106,9 @@ def _predict_row(dtype, context, sklearn):
 
 
 def plan(options):
-    """The estimator rows of one thread count, in run order.
-
-    Parameters
-    ----------
-    options : argparse.Namespace
-        ``dtypes`` of ``python -m fastnn bench``.
-
-    Returns
-    -------
-    list of fastnn.bench.rows.Planned
-        The fit rows and the one-row predict_proba row, per dtype.
-    """
-    return [Planned(f"{dtype} {name}", partial(_row, name, dtype))
-            for dtype in options.dtypes for name in ROWS]
+    """The estimator rows of one thread count: the fit rows then the one-row predict_proba row, for each of
+    ``options.dtypes`` (see :func:`fastnn.bench.rows.plan_per_dtype`)."""
+    return plan_per_dtype(options, ROWS, _row)
 
 
 def _row(name, dtype, context):
@@ -143,14 +131,15 @@ def _per_call(row, impl):
     return seconds / row["n"] if row["kind"] == "predict" else seconds
 
 
-def _fmt_seconds(seconds):
-    if seconds is None:
-        return "-"
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds * 1e6:.1f} us"
+def _table_line(row):
+    fast, base = _per_call(row, "fastnn"), _per_call(row, "sklearn")
+    acc = row.get("accuracy", {})
+    return [row["name"], row["dtype"], str(row["n"]) if row["kind"] == "fit" else "1",
+            _fmt_time(fast), _fmt_time(base),
+            "-" if fast is None or base is None else f"{base / fast:.1f}x",
+            f"{acc['fastnn']:.3f}" if "fastnn" in acc else "-",
+            f"{acc['sklearn']:.3f}" if "sklearn" in acc else "-",
+            _fmt_spread(row)]
 
 
 def tables(run):
@@ -165,29 +154,13 @@ def tables(run):
     -------
     list of str
     """
-    from fastnn.bench.report import _table
     # Without scikit-learn nothing is timed; the run reports the missing
     # baseline once, so no table here.
     rows = [r for r in run["rows"] if r["group"] == "estimators" and r["results"]]
-    lines = []
-    for threads in sorted({r["threads"] for r in rows}):
-        body = []
-        for r in (r for r in rows if r["threads"] == threads):
-            fast, base = _per_call(r, "fastnn"), _per_call(r, "sklearn")
-            acc = r.get("accuracy", {})
-            body.append([r["name"], r["dtype"], str(r["n"]) if r["kind"] == "fit" else "1",
-                         _fmt_seconds(fast), _fmt_seconds(base),
-                         "-" if fast is None or base is None else f"{base / fast:.1f}x",
-                         f"{acc['fastnn']:.3f}" if "fastnn" in acc else "-",
-                         f"{acc['sklearn']:.3f}" if "sklearn" in acc else "-",
-                         f"{max((res['spread'] for res in r['results'].values()), default=0) * 100:.0f}%"
-                         + (" !" if r["noisy"] else "")])
-        if body:
-            lines.append("")
-            lines.append(f"Estimators, {threads} thread{'s' * (threads > 1)}: "
+    return thread_tables(rows, "Estimators",
                          "fastnn.MLPClassifier vs sklearn.neural_network.MLPClassifier, "
                          "identical parameters, hidden (64,); time per whole fit (or per "
-                         "predict_proba call), test accuracy of the fitted models")
-            lines.extend(_table(["benchmark", "dtype", "rows", "fastnn", "sklearn",
-                                 "speedup", "acc fastnn", "acc sklearn", "spread"], body))
-    return lines
+                         "predict_proba call), test accuracy of the fitted models",
+                         ["benchmark", "dtype", "rows", "fastnn", "sklearn", "speedup",
+                          "acc fastnn", "acc sklearn", "spread"],
+                         _table_line)

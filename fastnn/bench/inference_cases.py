@@ -19,7 +19,8 @@ from functools import partial
 import numpy as np
 
 import fastnn
-from fastnn.bench.rows import Planned, make_row
+from fastnn.bench.report import _fmt_spread, _fmt_time, thread_tables
+from fastnn.bench.rows import Planned, make_row, median
 from fastnn.bench.timing import measure
 
 NETWORKS = {"64-64-10": [64, 64, 10], "784-256-10": [784, 256, 10]}
@@ -129,30 +130,25 @@ def _row(name, batch, context):
                     "call", stats, unavailable=unavailable, notes=notes)
 
 
+def _table_line(row):
+    fast, ort = median(row, "fastnn"), median(row, "onnxruntime")
+    return ([row["name"], row["dtype"], f"b={row['n']}"]
+            + [_fmt_time(median(row, impl)) if impl in row["results"] else "-"
+               for impl in IMPLS]
+            + [f"{fast / ort:.2f}" if fast and ort else "-", _fmt_spread(row)])
+
+
+def _table_notes(row):
+    # Missing baselines are said once for the run (report.missing_lines).
+    return [f"{row['name']} b={row['n']}: {impl}: {why}"
+            for impl, why in row.get("notes", {}).items()]
+
+
 def tables(run):
     """Lines of the inference table (one per thread count) and its footnotes."""
-    from fastnn.bench.report import _fmt_spread, _fmt_time, _table
-    from fastnn.bench.rows import median
     rows = [r for r in run["rows"] if r["group"] == "inference"]
-    lines, notes = [], []
-    for threads in sorted({r["threads"] for r in rows}):
-        body = []
-        for r in (r for r in rows if r["threads"] == threads):
-            fast, ort = median(r, "fastnn"), median(r, "onnxruntime")
-            body.append([r["name"], r["dtype"], f"b={r['n']}"]
-                        + [_fmt_time(median(r, impl)) if impl in r["results"] else "-"
-                           for impl in IMPLS]
-                        + [f"{fast / ort:.2f}" if fast and ort else "-", _fmt_spread(r)])
-            # Missing baselines are said once for the run (report.missing_lines).
-            for impl, why in r.get("notes", {}).items():
-                note = f"{r['name']} b={r['n']}: {impl}: {why}"
-                if note not in notes:
-                    notes.append(note)
-        if body:
-            lines.append("")
-            lines.append(f"Inference, {threads} thread{'s' * (threads > 1)}: time per "
-                         "predict_proba call (median of interleaved rounds); "
-                         "/ort = fastnn time / onnxruntime time (below 1: fastnn is faster)")
-            lines.extend(_table(["network", "dtype", "batch", *IMPLS, "/ort", "spread"], body))
-    lines.extend(f"  {n}" for n in notes)
-    return lines
+    return thread_tables(rows, "Inference",
+                         "time per predict_proba call (median of interleaved rounds); "
+                         "/ort = fastnn time / onnxruntime time (below 1: fastnn is faster)",
+                         ["network", "dtype", "batch", *IMPLS, "/ort", "spread"],
+                         _table_line, _table_notes)

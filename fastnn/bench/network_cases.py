@@ -24,7 +24,6 @@ The pytest-benchmark suite (benchmarks/bench_network.py) times these same
 cases.  The baselines' trainers are in :mod:`fastnn.bench.mlp_baselines`.
 """
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Callable, Dict
 
 import numpy as np
@@ -32,7 +31,7 @@ from scipy.linalg.blas import get_blas_funcs
 
 import fastnn
 from fastnn.bench.mlp_baselines import NumpyMLP, SklearnMLP, TorchMLP
-from fastnn.bench.rows import Planned, make_row
+from fastnn.bench.rows import make_row, plan_per_dtype
 from fastnn.bench.timing import measure
 
 LEARNING_RATE = 1e-3
@@ -376,20 +375,9 @@ ROWS = {
 
 
 def plan(options):
-    """The network rows of one thread count, in run order.
-
-    Parameters
-    ----------
-    options : argparse.Namespace
-        ``dtypes`` of ``python -m fastnn bench``.
-
-    Returns
-    -------
-    list of fastnn.bench.rows.Planned
-        digits, mnist-like and dense, per dtype.
-    """
-    return [Planned(f"{dtype} {name}", partial(_row, name, dtype))
-            for dtype in options.dtypes for name in ROWS]
+    """The network rows of one thread count: digits, mnist-like and dense, for each of
+    ``options.dtypes`` (see :func:`fastnn.bench.rows.plan_per_dtype`)."""
+    return plan_per_dtype(options, ROWS, _row)
 
 
 def _row(name, dtype, context):

@@ -141,39 +141,72 @@ def _fmt_floor(row, floor_impl=GEMM_FLOOR):
     return f"{fast / floor:.2f}" if fast and floor else "-"
 
 
+def thread_tables(rows, label, caption, header, body_row, notes_of=None):
+    """Lines of one table per thread count, then the footnotes of all of them.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The group's rows (any thread counts).
+    label : str
+        Start of each title line: "<label>, <n> thread(s): <caption>".
+    caption : str
+        What the table shows, after the thread count in its title.
+    header : list of str
+        Column names, for :func:`_table`.
+    body_row : callable
+        row dict -> list of cells of its table line.
+    notes_of : callable, optional
+        row dict -> footnotes of that row; each distinct one is printed once,
+        in first-seen order, after the last table.
+
+    Returns
+    -------
+    list of str
+    """
+    lines, notes = [], []
+    for threads in sorted({r["threads"] for r in rows}):
+        group_rows = [r for r in rows if r["threads"] == threads]
+        for note in (n for r in group_rows for n in (notes_of(r) if notes_of else ())):
+            if note not in notes:
+                notes.append(note)
+        lines.append("")
+        lines.append(f"{label}, {threads} thread{'s' * (threads > 1)}: {caption}")
+        lines.extend(_table(header, [body_row(r) for r in group_rows]))
+    lines.extend(f"  {n}" for n in notes)
+    return lines
+
+
+def _network_line(row):
+    return ([row["name"], row["dtype"], str(row["n"])]
+            + [_fmt_time(median(row, impl)) if impl in row["results"] else "-"
+               for impl in NETWORK_IMPLS]
+            + [_fmt_ratio(speedup(row, impl)) for impl in NETWORK_BASELINES]
+            + [_fmt_floor(row), _fmt_floor(row, PEAK_BOUND), _fmt_spread(row)])
+
+
+def _network_notes(row):
+    notes = []
+    if row.get("accuracy"):
+        notes.append(f"{row['name']} {row['dtype']} t{row['threads']}: test accuracy "
+                     + ", ".join(f"{k} {v:.3f}" for k, v in row["accuracy"].items()))
+    notes += [f"{row['name']}: {impl}: {why}"
+              for impl, why in {**row.get("unavailable", {}), **row.get("notes", {})}.items()]
+    return notes
+
+
 def network_tables(run):
     """Lines of the network table (one per thread count) and its footnotes."""
     rows = [r for r in run["rows"] if r["group"] == "network"]
-    lines, notes = [], []
-    for threads in sorted({r["threads"] for r in rows}):
-        body = []
-        for r in rows:
-            if r["threads"] != threads:
-                continue
-            body.append([r["name"], r["dtype"], str(r["n"])]
-                        + [_fmt_time(median(r, impl)) if impl in r["results"] else "-"
-                           for impl in NETWORK_IMPLS]
-                        + [_fmt_ratio(speedup(r, impl)) for impl in NETWORK_BASELINES]
-                        + [_fmt_floor(r), _fmt_floor(r, PEAK_BOUND), _fmt_spread(r)])
-            if r.get("accuracy"):
-                notes.append(f"{r['name']} {r['dtype']} t{threads}: test accuracy "
-                             + ", ".join(f"{k} {v:.3f}" for k, v in r["accuracy"].items()))
-            for impl, why in {**r.get("unavailable", {}), **r.get("notes", {})}.items():
-                note = f"{r['name']}: {impl}: {why}"
-                if note not in notes:
-                    notes.append(note)
-        if body:
-            lines.append("")
-            lines.append(f"Network, {threads} thread{'s' * (threads > 1)}: time per epoch "
-                         "(wall clock around the whole call, every side keeping its "
-                         "optimizer state) or per call; speedup = baseline time / fastnn "
-                         "time; /gemm = fastnn time / time of its matrix products alone; "
-                         "/peak = fastnn time / its FLOPs at the GEMM peak")
-            lines.extend(_table(["benchmark", "dtype", "n", *NETWORK_IMPLS,
-                                 *(f"vs {i}" for i in NETWORK_BASELINES), "/gemm",
-                                 "/peak", "spread"], body))
-    lines.extend(f"  {n}" for n in notes)
-    return lines
+    return thread_tables(
+        rows, "Network",
+        "time per epoch (wall clock around the whole call, every side keeping its "
+        "optimizer state) or per call; speedup = baseline time / fastnn time; /gemm = "
+        "fastnn time / time of its matrix products alone; /peak = fastnn time / its "
+        "FLOPs at the GEMM peak",
+        ["benchmark", "dtype", "n", *NETWORK_IMPLS, *(f"vs {i}" for i in NETWORK_BASELINES),
+         "/gemm", "/peak", "spread"],
+        _network_line, _network_notes)
 
 
 def write_json(run, path):

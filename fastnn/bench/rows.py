@@ -12,6 +12,7 @@ A group plans its rows as :class:`Planned` entries; the runner calls each
 one's ``measure`` with a :class:`Context` (threads, budget, baselines).
 """
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 from fastnn.bench.baselines import Loaded
@@ -47,6 +48,28 @@ class Planned:
     """One row a group will measure: a label for the progress bar, and how."""
     label: str
     measure: Callable[[Context], dict]
+
+
+def plan_per_dtype(options, names, measure):
+    """One :class:`Planned` per (dtype, row name), dtype by dtype.
+
+    Parameters
+    ----------
+    options : argparse.Namespace
+        ``dtypes`` of ``python -m fastnn bench``.
+    names : iterable of str
+        The group's row names, in run order.
+    measure : callable
+        ``measure(name, dtype, context)`` -> row dict.
+
+    Returns
+    -------
+    list of Planned
+        Labelled "<dtype> <name>".
+    """
+    names = list(names)
+    return [Planned(f"{dtype} {name}", partial(measure, name, dtype))
+            for dtype in options.dtypes for name in names]
 
 
 def make_row(group, name, kind, dtype, n, threads, unit, stats, unavailable=None,
