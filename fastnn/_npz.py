@@ -202,6 +202,12 @@ class ModelArchive:
         return ValueError(f"cannot read model file {self.path!r} (truncated, corrupted or "
                           f"not an .npz file): {type(exc).__name__}: {exc}")
 
+    @property
+    def n_members(self) -> int:
+        """How many members the archive's directory lists (read when it was
+        opened, so this costs nothing)."""
+        return len(self._zip.NameToInfo)
+
     def has(self, name: str) -> bool:
         """Whether the archive has an array ``name``."""
         return name + ".npy" in self._zip.NameToInfo

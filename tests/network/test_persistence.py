@@ -365,6 +365,24 @@ def test_a_config_too_large_is_refused(tmp_path):
         fastnn.Network.load(bad)
 
 
+def test_a_config_claiming_more_layers_than_stored_arrays_is_refused_on_its_length(tmp_path):
+    # 100,000 claimed layers fit the config size limit; the file holds three
+    # arrays.  Refused before the claimed sizes are checked one by one.
+    good = tmp_path / "good.npz"
+    _net().save(good)
+    members = _members(good)
+    config = json.loads(str(members["config"]))
+    config["layer_sizes"] = [3] * 100_001
+    config["activations"] = "relu"
+    members["config"] = np.array(json.dumps(config, separators=(",", ":")))
+    bad = tmp_path / "bad.npz"
+    _write_members(bad, {k: members[k] for k in ("config", "W0", "b0")})
+    with pytest.raises(ValueError, match=r"layer_sizes claims 100000 layers, but only 3 "
+                                         r"arrays are stored") as info:
+        fastnn.Network.load(bad)
+    assert repr(str(bad)) in str(info.value)
+
+
 # ------------------------------------------------------------------ byte order
 
 def test_a_big_endian_file_loads_and_converts(tmp_path):
