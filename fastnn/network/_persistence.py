@@ -108,7 +108,11 @@ class _PersistenceMixin(_Model):
                             seed=config.get("seed"), init=config["init"], l2=config["l2"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{where} has an invalid config: {exc!r}") from None
-        self.set_params([(arrays[f"W{i}"], arrays[f"b{i}"]) for i in range(len(self._acts))])
+        try:
+            self.set_params([(arrays[f"W{i}"], arrays[f"b{i}"])
+                             for i in range(len(self._acts))])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{where}: {exc}") from None
 
     def save(self, path: Union[str, bytes, "os.PathLike[str]"]) -> None:
         """Save configuration and parameters to one ``.npz`` file, atomically.
@@ -176,7 +180,7 @@ class _PersistenceMixin(_Model):
         ValueError
             If the file is missing, not a regular file, unreadable,
             truncated, not a fastnn model, or its arrays do not match its
-            configuration; the message says which.
+            configuration; the message names the file and says which.
         """
         path = check_path(path)
         where = repr(path)
