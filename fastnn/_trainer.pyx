@@ -802,7 +802,8 @@ cdef class Trainer:
         X is a C-contiguous array or a CSR triple (data, indices, indptr):
         data of the parameters' dtype, int64 indices and indptr (n + 1,),
         checked while each batch's rows are gathered.  sample_weight
-        (n,) float64 weights the rows (with sklearn_scaling).
+        (n,) float64 weights the rows; only with sklearn_scaling (ValueError
+        otherwise, where the losses are unweighted means).
 
         With an optimizer (a dict: kind, lr, momentum, nesterov, beta1, beta2,
         eps, step, s1, s2), update the parameters after each batch; without,
@@ -950,10 +951,18 @@ cdef class Trainer:
 
     cdef const double *_check_weights(self, cnp.ndarray sample_weight, Py_ssize_t n) except? NULL:
         """Pointer to n float64 weights, NULL without; the gathered batch
-        weights go to the workspace buffer."""
+        weights go to the workspace buffer.  Only the sklearn-scaling losses
+        read weights: the other mode's are unweighted means (over rows for
+        cross-entropy, over all outputs for the others), and a weighted
+        version of each would be a new loss, so weights are refused there
+        rather than ignored."""
         if sample_weight is None:
             self.net.sw = NULL
             return NULL
+        if not self.net.sk_scale:
+            raise ValueError("sample_weight needs the sklearn-scaling loss mode "
+                             "(Trainer(..., sklearn_scaling=True)); this trainer's losses "
+                             "are unweighted means and would ignore it")
         if (sample_weight.dtype != np.float64 or sample_weight.ndim != 1
                 or sample_weight.shape[0] != n or not sample_weight.flags.c_contiguous
                 or not sample_weight.flags.aligned or not sample_weight.dtype.isnative):
@@ -966,7 +975,8 @@ cdef class Trainer:
         """Loss and gradient (into the grads buffer) of all rows of X in one
         batch, read in place: no gather, no allocation.  X C-contiguous of at
         most batch_size rows; Y (n, n_out) targets or int64 labels (n,);
-        sample_weight (n,) float64 or None.  Returns the loss, penalty
+        sample_weight (n,) float64 or None (only with sklearn_scaling, as in
+        :meth:`run`).  Returns the loss, penalty
         included (NaN if not finite)."""
         if cnp.PyArray_NDIM(X) != 2:
             raise ValueError(f"X must be 2-D, got shape {(<object>X).shape}")
