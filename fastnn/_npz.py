@@ -12,7 +12,8 @@ with their shapes; only those members are read, each .npy header is checked
 against that list before its data is inflated, and no read inflates more
 bytes than the expected array holds, whatever sizes the zip directory or
 the header claim.  No pickle is ever loaded.  Every failure is a
-``ValueError`` saying why; a path of the wrong type is a ``TypeError``.
+``ValueError`` naming the file and saying why; a path of the wrong type is a
+``TypeError``.
 """
 import io
 import json
@@ -202,6 +203,12 @@ class ModelArchive:
         return ValueError(f"cannot read model file {self.path!r} (truncated, corrupted or "
                           f"not an .npz file): {type(exc).__name__}: {exc}")
 
+    @property
+    def n_members(self) -> int:
+        """How many members the archive's directory lists (read when it was
+        opened, so this costs nothing)."""
+        return len(self._zip.NameToInfo)
+
     def has(self, name: str) -> bool:
         """Whether the archive has an array ``name``."""
         return name + ".npy" in self._zip.NameToInfo
@@ -237,8 +244,11 @@ class ModelArchive:
                     raise ValueError(f"{name}.npy holds more data than its header "
                                      f"declares ({declared} bytes)")
         except ValueError as exc:
-            if str(exc).startswith((name, repr(self.path))):
+            # The checks' own messages say what is wrong; each names the file.
+            if str(exc).startswith(repr(self.path)):
                 raise
+            if str(exc).startswith(name):
+                raise ValueError(f"{self.path!r}: {exc}") from None
             raise self._error(exc) from None
         except _READ_ERRORS as exc:
             raise self._error(exc) from None

@@ -23,6 +23,8 @@ cdef extern from "Python.h":
     # must stay pending until Trainer.run, after the loop restored the FPU mode.
     int _check_signals "PyErr_CheckSignals" () noexcept
 
+import operator
+
 import numpy as np
 
 from fastnn._fnn cimport *
@@ -30,6 +32,7 @@ from fastnn._dense cimport *
 
 cdef extern from "fnn_kernels.h":
     enum: FNN_IDENTITY
+    enum: FNN_SIGMOID
 
 cnp.import_array()
 
@@ -563,12 +566,109 @@ cdef bint _all_finite(object arr):
     return ok
 
 
+def _int_entries(values, str name, Py_ssize_t length, low, high):
+    """values as a list of Python ints in [low, high] (high None: no upper
+    bound), ``length`` of them unless it is -1; TypeError or ValueError
+    naming ``name`` and the entry otherwise."""
+    try:
+        entries = list(values)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of integers, got "
+                        f"{type(values).__name__}") from None
+    if length >= 0 and len(entries) != length:
+        raise ValueError(f"{name} needs one entry per layer ({length}), got {len(entries)}")
+    checked = []
+    for i, value in enumerate(entries):
+        if isinstance(value, (bool, np.bool_)) or not hasattr(value, "__index__"):
+            raise TypeError(f"{name}[{i}] must be an integer, got {value!r}")
+        value = operator.index(value)
+        if value < low or (high is not None and value > high):
+            raise ValueError(f"{name}[{i}] = {value} must be at least {low}" if high is None
+                             else f"{name}[{i}] = {value} is outside [{low}, {high}]")
+        checked.append(value)
+    return checked
+
+
+def _check_activations(act_ids, act_params, saves_output, Py_ssize_t L):
+    """Checked (ids, params, saves) of the L layers: each id one the C
+    switch knows (another would leave the layer's output unwritten), each
+    parameter finite, and each saves flag what that activation's backward
+    reads (the C list's fact; a wrong flag hands the backward the wrong
+    buffer and gives a wrong gradient).  The range of a parameter is the
+    activation's own and is checked by fastnn.activations."""
+    try:
+        ids, params, saves = list(act_ids), list(act_params), list(saves_output)
+    except TypeError:
+        raise TypeError("act_ids, act_params and saves_output must be sequences") from None
+    for values, name in ((ids, "act_ids"), (params, "act_params"), (saves, "saves_output")):
+        if len(values) != L:
+            raise ValueError(f"{name} needs one entry per layer ({L}), got {len(values)}")
+    cdef const char *act_name
+    cdef const char *act_saves
+    cdef const char *act_init
+    for l in range(L):
+        act = ids[l]
+        if isinstance(act, (bool, np.bool_)) or not hasattr(act, "__index__"):
+            raise TypeError(f"act_ids[{l}] must be an integer, got {act!r}")
+        act = ids[l] = operator.index(act)
+        if act == SOFTMAX_ID:
+            reads_output = True
+        elif 0 <= act < FNN_N_ACTIVATIONS and fnn_activation_info(act, &act_name, &act_saves,
+                                                                 &act_init):
+            reads_output = (<bytes>act_saves) == b"output"
+        else:
+            raise ValueError(f"act_ids[{l}] = {act} is not an activation id")
+        try:
+            params[l] = float(params[l])
+        except (TypeError, ValueError):
+            raise TypeError(f"act_params[{l}] must be a real number, got {params[l]!r}") from None
+        if not isfinite(params[l]):
+            raise ValueError(f"act_params[{l}] must be finite, got {params[l]}")
+        if bool(saves[l]) != reads_output:
+            raise ValueError(f"saves_output[{l}] must be {reads_output} for activation id "
+                             f"{act}, whose backward reads its "
+                             f"{'output' if reads_output else 'input'}")
+    return ids, params, saves
+
+
+def _check_offsets(w_offsets, b_offsets, sizes, Py_ssize_t n_params):
+    """Checked (w_offsets, b_offsets): one per layer, each W_l and b_l
+    inside the flat vector and no two overlapping (an overlap would have
+    one gradient overwrite another's)."""
+    cdef Py_ssize_t L = len(sizes) - 1
+    w_off = _int_entries(w_offsets, "w_offsets", L, 0, n_params)
+    b_off = _int_entries(b_offsets, "b_offsets", L, 0, n_params)
+    spans = []
+    for l in range(L):
+        spans.append((w_off[l], sizes[l] * sizes[l + 1], f"W_{l} (w_offsets[{l}])"))
+        spans.append((b_off[l], sizes[l + 1], f"b_{l} (b_offsets[{l}])"))
+    for start, size, what in spans:
+        if start + size > n_params:
+            raise ValueError(f"parameter offsets out of range: {what} = {start} + {size} "
+                             f"entries ends past the {n_params} parameters")
+    spans.sort()
+    for (start, size, what), (next_start, _, next_what) in zip(spans, spans[1:]):
+        if start + size > next_start:
+            raise ValueError(f"parameter offsets overlap: {what} = {start} + {size} entries "
+                             f"runs into {next_what} = {next_start}")
+    return w_off, b_off
+
+
 cdef class Trainer:
     """Workspace and compiled loop of one network shape, batch size and dtype.
 
     Holds every buffer a mini-batch needs, allocated once; :meth:`epoch`
     then runs a whole epoch without the GIL.  Built and driven by
     fastnn.network.Network, which validates everything first.
+
+    The constructor still checks each per-layer argument before allocating
+    anything: ``sizes`` (at least 2 positive integers), and one entry per
+    layer in ``act_ids`` (known ids), ``act_params`` (finite),
+    ``saves_output`` (what each activation's backward reads), ``w_offsets``
+    and ``b_offsets`` (integers placing every W_l and b_l inside ``params``,
+    none overlapping); a cross-entropy loss needs a softmax output and
+    binary cross-entropy a sigmoid one.  TypeError or ValueError naming the
+    argument otherwise.
     """
     cdef _Net net
     cdef int typenum
@@ -589,22 +689,24 @@ cdef class Trainer:
                 raise TypeError(f"{name} must be a numpy.ndarray, got {type(arr).__name__}")
         cdef cnp.ndarray p = params
         cdef cnp.ndarray g = grads
+        # Every per-layer sequence is checked (length, type, range) here,
+        # before anything is allocated: the epoch indexes them without bounds
+        # checks.
+        sizes = _int_entries(sizes, "sizes", -1, 1, None)
+        if len(sizes) < 2:
+            raise ValueError(f"sizes needs at least 2 entries (inputs, outputs), got "
+                             f"{len(sizes)}")
         cdef int L = len(sizes) - 1
-        if L < 1 or len(act_ids) != L or len(act_params) != L or len(saves_output) != L:
-            raise ValueError("one activation per layer expected")
-        for l in range(L):
-            # An id the C switch does not know would leave the layer's output
-            # unwritten.
-            if act_ids[l] != SOFTMAX_ID and not 0 <= act_ids[l] < FNN_N_ACTIVATIONS:
-                raise ValueError(f"act_ids[{l}] = {act_ids[l]} is not an activation id")
-        if batch < 1:
-            raise ValueError(f"batch must be at least 1, got {batch}")
         # Every BLAS dimension of the epoch (m, n, k and the leading
         # dimensions) is a layer width or the batch size, passed as int.
         for l in range(L + 1):
             if sizes[l] > _BLAS_INT_MAX:
                 raise ValueError(f"layer width sizes[{l}] = {sizes[l]} exceeds the "
                                  f"{_BLAS_INT_MAX} that 32-bit BLAS can index")
+        act_ids, act_params, saves_output = _check_activations(act_ids, act_params,
+                                                               saves_output, L)
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, got {batch}")
         if batch > _BLAS_INT_MAX:
             raise ValueError(f"batch = {batch} exceeds the {_BLAS_INT_MAX} that 32-bit "
                              f"BLAS can index")
@@ -615,6 +717,14 @@ cdef class Trainer:
             # Its fused output gradient is that of an identity output.
             raise ValueError("sklearn_scaling with squared error or Poisson needs an "
                              "identity output layer")
+        # Both loss modes fuse the output layer's gradient into A - Y, which
+        # is the gradient of these losses only after these activations.
+        if loss_id == FNN_CE and act_ids[L - 1] != SOFTMAX_ID:
+            raise ValueError(f"loss_id {loss_id} (cross-entropy) needs a softmax output "
+                             f"layer, act_ids[{L - 1}] = {act_ids[L - 1]}")
+        if loss_id == FNN_BCE and act_ids[L - 1] != FNN_SIGMOID:
+            raise ValueError(f"loss_id {loss_id} (binary cross-entropy) needs a sigmoid "
+                             f"output layer, act_ids[{L - 1}] = {act_ids[L - 1]}")
         self.typenum = cnp.PyArray_TYPE(p)
         if self.typenum not in (cnp.NPY_FLOAT32, cnp.NPY_FLOAT64):
             raise TypeError("params must be float32 or float64")
@@ -626,15 +736,12 @@ cdef class Trainer:
                     or not arr.flags.aligned or not arr.dtype.isnative):
                 raise ValueError(f"{name} must be a writeable contiguous ({n_params},) "
                                  f"{dtype} array")
+        w_offsets, b_offsets = _check_offsets(w_offsets, b_offsets, sizes, n_params)
         self._sizes = np.asarray(sizes, dtype=np.intp)
         self._act = np.asarray(act_ids, dtype=np.intc)
         self._param = np.asarray(act_params, dtype=np.float64)
         self._w_off = np.asarray(w_offsets, dtype=np.intp)
         self._b_off = np.asarray(b_offsets, dtype=np.intp)
-        for l in range(L):
-            if (self._w_off[l] < 0 or self._w_off[l] + sizes[l] * sizes[l + 1] > n_params
-                    or self._b_off[l] < 0 or self._b_off[l] + sizes[l + 1] > n_params):
-                raise ValueError("parameter offsets out of range")
         widest = max(sizes[1:])
         self._z, self._a, self._saved = [], [], []
         self._params = p
@@ -695,7 +802,8 @@ cdef class Trainer:
         X is a C-contiguous array or a CSR triple (data, indices, indptr):
         data of the parameters' dtype, int64 indices and indptr (n + 1,),
         checked while each batch's rows are gathered.  sample_weight
-        (n,) float64 weights the rows (with sklearn_scaling).
+        (n,) float64 weights the rows; only with sklearn_scaling (ValueError
+        otherwise, where the losses are unweighted means).
 
         With an optimizer (a dict: kind, lr, momentum, nesterov, beta1, beta2,
         eps, step, s1, s2), update the parameters after each batch; without,
@@ -843,10 +951,18 @@ cdef class Trainer:
 
     cdef const double *_check_weights(self, cnp.ndarray sample_weight, Py_ssize_t n) except? NULL:
         """Pointer to n float64 weights, NULL without; the gathered batch
-        weights go to the workspace buffer."""
+        weights go to the workspace buffer.  Only the sklearn-scaling losses
+        read weights: the other mode's are unweighted means (over rows for
+        cross-entropy, over all outputs for the others), and a weighted
+        version of each would be a new loss, so weights are refused there
+        rather than ignored."""
         if sample_weight is None:
             self.net.sw = NULL
             return NULL
+        if not self.net.sk_scale:
+            raise ValueError("sample_weight needs the sklearn-scaling loss mode "
+                             "(Trainer(..., sklearn_scaling=True)); this trainer's losses "
+                             "are unweighted means and would ignore it")
         if (sample_weight.dtype != np.float64 or sample_weight.ndim != 1
                 or sample_weight.shape[0] != n or not sample_weight.flags.c_contiguous
                 or not sample_weight.flags.aligned or not sample_weight.dtype.isnative):
@@ -859,7 +975,8 @@ cdef class Trainer:
         """Loss and gradient (into the grads buffer) of all rows of X in one
         batch, read in place: no gather, no allocation.  X C-contiguous of at
         most batch_size rows; Y (n, n_out) targets or int64 labels (n,);
-        sample_weight (n,) float64 or None.  Returns the loss, penalty
+        sample_weight (n,) float64 or None (only with sklearn_scaling, as in
+        :meth:`run`).  Returns the loss, penalty
         included (NaN if not finite)."""
         if cnp.PyArray_NDIM(X) != 2:
             raise ValueError(f"X must be 2-D, got shape {(<object>X).shape}")

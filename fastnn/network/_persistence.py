@@ -26,11 +26,28 @@ __all__: list[str] = []
 FORMAT = "fastnn.Network/1"
 
 
-def _stored_arrays(config: Any, where: str) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+def _stored_arrays(config: Any, where: str,
+                   n_stored: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     """{name: (shape, dtype)} of the arrays a stored config needs, known
-    before anything is read or allocated for them."""
+    before anything is read or allocated for them.
+
+    ``n_stored`` is how many arrays the file or state holds.  Each layer
+    needs at least one of them, so a config claiming more layers than that
+    is refused on its length alone, before its sizes are checked one by
+    one: the work stays proportional to what was stored, not to what the
+    config claims (a million claimed layers took seconds to refuse)."""
     try:
-        sizes = _layer_sizes(config["layer_sizes"])
+        claimed = config["layer_sizes"]
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{where} has an invalid config: {exc!r}") from None
+    if not isinstance(claimed, (list, tuple)):
+        raise ValueError(f"{where} has an invalid config: layer_sizes must be a list of "
+                         f"integers, got {type(claimed).__name__}")
+    if len(claimed) - 1 > n_stored:
+        raise ValueError(f"{where} has an invalid config: layer_sizes claims "
+                         f"{len(claimed) - 1} layers, but only {n_stored} arrays are stored")
+    try:
+        sizes = _layer_sizes(claimed)
         dtype = np.dtype(config["dtype"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{where} has an invalid config: {exc!r}") from None
@@ -45,7 +62,7 @@ def _stored_arrays(config: Any, where: str) -> dict[str, tuple[tuple[int, ...], 
 
 def _check_stored_arrays(arrays: Mapping[str, Any], config: Any, where: str) -> None:
     """Check the stored arrays against the shapes and dtype the config needs."""
-    for key, (shape, dtype) in _stored_arrays(config, where).items():
+    for key, (shape, dtype) in _stored_arrays(config, where, len(arrays)).items():
         if key not in arrays:
             raise ValueError(f"{where} misses array {key}")
         arr = arrays[key]
@@ -91,7 +108,11 @@ class _PersistenceMixin(_Model):
                             seed=config.get("seed"), init=config["init"], l2=config["l2"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{where} has an invalid config: {exc!r}") from None
-        self.set_params([(arrays[f"W{i}"], arrays[f"b{i}"]) for i in range(len(self._acts))])
+        try:
+            self.set_params([(arrays[f"W{i}"], arrays[f"b{i}"])
+                             for i in range(len(self._acts))])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{where}: {exc}") from None
 
     def save(self, path: Union[str, bytes, "os.PathLike[str]"]) -> None:
         """Save configuration and parameters to one ``.npz`` file, atomically.
@@ -159,7 +180,7 @@ class _PersistenceMixin(_Model):
         ValueError
             If the file is missing, not a regular file, unreadable,
             truncated, not a fastnn model, or its arrays do not match its
-            configuration; the message says which.
+            configuration; the message names the file and says which.
         """
         path = check_path(path)
         where = repr(path)
@@ -168,7 +189,8 @@ class _PersistenceMixin(_Model):
             if config.get("format") != FORMAT:
                 raise ValueError(f"{where} is not a {FORMAT} file")
             arrays = {name: archive.read_array(name, shape, dtype)
-                      for name, (shape, dtype) in _stored_arrays(config, where).items()}
+                      for name, (shape, dtype)
+                      in _stored_arrays(config, where, archive.n_members).items()}
         net = cls.__new__(cls)
         net._restore(config, arrays, where)
         return net
@@ -201,12 +223,16 @@ class _PersistenceMixin(_Model):
         if not isinstance(params, list) or not all(
                 isinstance(p, tuple) and len(p) == 2 for p in params):
             raise ValueError(f"{where} needs params as a list of (W, b) pairs")
+        config = state.get("config")
+        sizes = config.get("layer_sizes") if isinstance(config, dict) else None
+        # Checked first, on the lengths alone: a config claiming a million
+        # layers is refused at once.
+        if isinstance(sizes, (list, tuple)) and len(sizes) - 1 != len(params):
+            raise ValueError(f"{where} has {len(params)} layers of parameters, the config's "
+                             f"layer_sizes {len(sizes) - 1}")
         arrays = {f"{key}{i}": arr for i, pair in enumerate(params)
                   for key, arr in zip("Wb", pair)}
-        self._restore(state.get("config"), arrays, where)
-        if len(params) != len(self._acts):
-            raise ValueError(f"{where} has {len(params)} layers of parameters, the config "
-                             f"{len(self._acts)}")
+        self._restore(config, arrays, where)
         try:
             self.epochs_trained = check_int(state.get("epochs_trained"), "epochs_trained", 0)
         except TypeError as exc:

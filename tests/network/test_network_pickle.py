@@ -137,6 +137,34 @@ def test_unpickling_checks_what_it_reads(corrupt, match):
         fresh.__setstate__(state)
 
 
+@pytest.mark.parametrize("sizes", [[1] * 10**6, [4] + [1] * 10**6, (3,) * 10**6])
+def test_unpickling_refuses_a_config_claiming_a_million_layers_on_its_length(sizes):
+    # The length check comes before the sizes are read one by one (which
+    # took seconds): pytest-timeout bounds the test, the message says what.
+    net = fastnn.Network([4, 3], "softmax", seed=0)
+    state = _state(net)
+    state["config"]["layer_sizes"] = sizes
+    with pytest.raises(ValueError, match=r"1 layers of parameters, the config's "
+                                         r"layer_sizes (999999|1000000)$"):
+        fastnn.Network.__new__(fastnn.Network).__setstate__(state)
+
+
+def test_unpickling_refuses_more_params_than_the_config_has_layers():
+    net = fastnn.Network([4, 3], "softmax", seed=0)
+    state = _state(net)
+    state["params"] = state["params"] * 3
+    with pytest.raises(ValueError, match="3 layers of parameters, the config's layer_sizes 1"):
+        fastnn.Network.__new__(fastnn.Network).__setstate__(state)
+
+
+@pytest.mark.parametrize("sizes", [None, "43", 7, {4: 3}])
+def test_unpickling_refuses_layer_sizes_that_are_not_a_list(sizes):
+    state = _state(fastnn.Network([4, 3], "softmax", seed=0))
+    state["config"]["layer_sizes"] = sizes
+    with pytest.raises(ValueError, match="invalid config"):
+        fastnn.Network.__new__(fastnn.Network).__setstate__(state)
+
+
 @pytest.mark.parametrize("corrupt, match", [
     (lambda s: s["bound"]["buffers"][0].__setitem__(0, np.inf), "NaN or inf"),
     (lambda s: s["bound"].update(n_params=3), "arrays"),

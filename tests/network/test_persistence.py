@@ -365,6 +365,79 @@ def test_a_config_too_large_is_refused(tmp_path):
         fastnn.Network.load(bad)
 
 
+def test_a_config_claiming_more_layers_than_stored_arrays_is_refused_on_its_length(tmp_path):
+    # 100,000 claimed layers fit the config size limit; the file holds three
+    # arrays.  Refused before the claimed sizes are checked one by one.
+    good = tmp_path / "good.npz"
+    _net().save(good)
+    members = _members(good)
+    config = json.loads(str(members["config"]))
+    config["layer_sizes"] = [3] * 100_001
+    config["activations"] = "relu"
+    members["config"] = np.array(json.dumps(config, separators=(",", ":")))
+    bad = tmp_path / "bad.npz"
+    _write_members(bad, {k: members[k] for k in ("config", "W0", "b0")})
+    with pytest.raises(ValueError, match=r"layer_sizes claims 100000 layers, but only 3 "
+                                         r"arrays are stored") as info:
+        fastnn.Network.load(bad)
+    assert repr(str(bad)) in str(info.value)
+
+
+def _npy(value):
+    buf = io.BytesIO()
+    np.save(buf, value, allow_pickle=True)
+    return buf.getvalue()
+
+
+def _hostile_files(good):
+    """(name, bytes) of files Network.load must refuse, made from ``good``."""
+    raw = good.read_bytes()
+    members = _members(good)
+    rest = {k: v for k, v in members.items() if k != "W0"}
+    w0 = _npy(members["W0"])
+
+    def archive(arrays, extra=()):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for name, value in arrays.items():
+                zf.writestr(name + ".npy", _npy(value))
+            for name, data in extra:
+                zf.writestr(name, data)
+        return buf.getvalue()
+
+    nan_w0 = members["W0"].copy()
+    nan_w0[0, 0] = np.nan
+    yield "empty", b""
+    yield "random bytes", np.random.default_rng(0).bytes(4096)
+    yield "text", b"not a model\n"
+    for cut in (10, len(raw) // 2, len(raw) - 1):
+        yield f"truncated to {cut} bytes", raw[:cut]
+    yield "empty zip", archive({})
+    yield "zip of other members", archive({"a": np.zeros(3)})
+    yield "config too large", archive(dict(members, config=np.array("x" * (1 << 19))))
+    yield "object member", archive(dict(members, W0=members["W0"].astype(object)))
+    yield "unknown .npy version", archive(rest, [("W0.npy", b"\x93NUMPY\x09\x00" + w0[8:])])
+    yield "more data than declared", archive(rest, [("W0.npy", w0 + bytes(8))])
+    yield "less data than declared", archive(rest, [("W0.npy", w0[:-8])])
+    yield "NaN weight", archive(dict(members, W0=nan_w0))
+
+
+def test_every_load_error_names_the_file(tmp_path):
+    good = tmp_path / "good.npz"
+    _net().save(good)
+    for i, (what, data) in enumerate(_hostile_files(good)):
+        path = tmp_path / f"hostile{i}.npz"
+        path.write_bytes(data)
+        with pytest.raises(ValueError) as info:
+            fastnn.Network.load(path)
+        assert type(info.value) is ValueError, what
+        assert repr(str(path)) in str(info.value), f"{what}: {info.value}"
+    for path in (tmp_path / "missing.npz", tmp_path):
+        with pytest.raises(ValueError, match="does not exist|directory") as info:
+            fastnn.Network.load(path)
+        assert repr(str(path)) in str(info.value)
+
+
 # ------------------------------------------------------------------ byte order
 
 def test_a_big_endian_file_loads_and_converts(tmp_path):
