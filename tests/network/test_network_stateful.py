@@ -131,7 +131,9 @@ class NetworkMachine(RuleBasedStateMachine):
     def predict(self):
         out = self.net.predict(self.X)
         assert out.shape[0] == self.X.shape[0]
-        if self.net.loss == "mse":
+        # After an absurd step the weights are finite but may be huge (up to
+        # ~1e29), and their products overflow as IEEE arithmetic says.
+        if self.net.loss == "mse" and not self.absurd:
             assert np.all(np.isfinite(out))
 
     @rule(extra=st.integers(1, 3))
