@@ -124,11 +124,14 @@ def small_product_fits(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, dtype):
 
 def small_product(cnp.ndarray A not None, cnp.ndarray B not None, bint trans_a=False):
     """op(A) @ B by the small-product kernel alone (op(A) = A.T if trans_a),
-    for tests: A and B C-contiguous, one float dtype, a shape that fits."""
+    for tests: A and B C-contiguous and aligned, one native float dtype, a
+    shape that fits."""
     if A.ndim != 2 or B.ndim != 2 or A.dtype != B.dtype or A.dtype not in (np.float32, np.float64):
         raise TypeError("A and B must be 2-D arrays of one float dtype")
     if not (A.flags.c_contiguous and B.flags.c_contiguous):
         raise ValueError("A and B must be C-contiguous")
+    if not (A.flags.aligned and B.flags.aligned):     # the kernel reads through T pointers
+        raise ValueError("A and B must be aligned to their element size")
     cdef Py_ssize_t m = A.shape[1] if trans_a else A.shape[0]
     cdef Py_ssize_t k = A.shape[0] if trans_a else A.shape[1]
     cdef Py_ssize_t n = B.shape[1]

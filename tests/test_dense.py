@@ -381,3 +381,16 @@ def test_small_product_propagates_nan_and_inf():
     C = _dense.small_product(A, B)
     assert np.all(np.isnan(C[1])) and np.all(np.isposinf(C[2]))
     assert np.all(C[[0, 3]] == 16)
+
+
+def test_small_product_refuses_unaligned_operands():
+    """The kernel reads elements through T pointers: an array whose data is
+    not aligned to its element size must be refused, not read (undefined
+    behaviour, which UBSan's alignment check reports)."""
+    raw = np.zeros(16 * 16 * 4 + 1, np.uint8)
+    unaligned = raw[1:].view(np.float32).reshape(16, 16)
+    assert not unaligned.flags.aligned and unaligned.flags.c_contiguous
+    aligned = np.ones((16, 16), np.float32)
+    for A, B in ((unaligned, aligned), (aligned, unaligned)):
+        with pytest.raises(ValueError, match="aligned"):
+            _dense.small_product(A, B)
