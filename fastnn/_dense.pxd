@@ -6,10 +6,12 @@
 # A = f(Z), as scikit-learn's coefs_.  Matrix products go to the BLAS that
 # scipy ships (scipy.linalg.cython_blas), called without the GIL; BLAS is
 # column-major, so a row-major product C = A @ B is computed as C^T = B^T A^T
-# (see _gemm).  Everything else -- bias, activation, loss gradient, column
-# sums, optimizer -- is a single pass over memory in C (fnn_kernels.h,
-# fnn_train.h) on one thread: the matrices of a mini-batch are small, and the
-# only parallelism is BLAS's own, so the two thread pools never compete.
+# (see _gemm).  Small products (fnn_small_gemm_fits) run fastnn's own
+# register-tiled kernel on the calling thread instead.  Everything else --
+# bias, activation, loss gradient, column sums, optimizer -- is a single pass
+# over memory in C (fnn_kernels.h, fnn_train.h) on one thread: the matrices
+# of a mini-batch are small, and the only parallelism is BLAS's own, so the
+# two thread pools never compete.
 cimport numpy as cnp
 from libc.string cimport memset
 from scipy.linalg.cython_blas cimport sgemm, dgemm
