@@ -313,7 +313,20 @@ def test_dense_kernels_check_every_dimension_even_of_empty_arrays():
 # (fnn_small_gemm_fits in fnn_train.h: every dimension <= 64, n a whole
 # number of 2-vector tiles, a bounded amount of work).
 
+import sys                                                   # noqa: E402
+
 from fastnn import _dense                                    # noqa: E402
+
+# The kernel needs GCC's vector extension (GCC, Clang); an MSVC build (the
+# Windows wheel) sends every product to BLAS and has no small product at all.
+SMALL_KERNEL = _dense.small_product_fits(1, 16, 1, np.float32)
+needs_small_kernel = pytest.mark.skipif(
+    not SMALL_KERNEL, reason="built without the small-product kernel (MSVC): all BLAS")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows wheels are built with MSVC")
+def test_small_kernel_is_built_by_gcc_and_clang():
+    assert SMALL_KERNEL
 
 SMALL_SHAPES = [(32, 64, 64), (1, 16, 3), (5, 32, 17), (64, 16, 64), (7, 16, 64),
                 (3, 64, 1), (4, 32, 0), (13, 48, 9)]         # (m, n, k), tails of rows
@@ -342,6 +355,7 @@ def test_small_product_matches_a_float64_reference(m, n, k, dtype, trans_a):
                                                            B.astype(np.float64), dtype))
 
 
+@needs_small_kernel
 def test_small_product_fits_only_the_measured_shapes():
     fits = _dense.small_product_fits
     assert fits(32, 64, 64, np.float32) and fits(64, 64, 32, np.float32)
@@ -356,6 +370,7 @@ def test_small_product_fits_only_the_measured_shapes():
         _dense.small_product(np.ones((32, 64), np.float32), np.ones((64, 10), np.float32))
 
 
+@needs_small_kernel
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dense_layer_runs_small_products_on_the_small_kernel(dtype):
     """dense_forward and dense_backward give bitwise what the kernel alone
@@ -373,6 +388,7 @@ def test_dense_layer_runs_small_products_on_the_small_kernel(dtype):
     assert np.array_equal(grad_W, _dense.small_product(X, grad, trans_a=True))
 
 
+@needs_small_kernel
 def test_small_product_propagates_nan_and_inf():
     A = np.ones((4, 16), np.float32)
     B = np.ones((16, 16), np.float32)
