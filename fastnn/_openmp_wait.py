@@ -11,9 +11,13 @@ float32: 44 us against 78 us on one thread).  Sleeping at once
 (OMP_WAIT_POLICY=PASSIVE) is worse: waking a sleeping thread costs ~200 us on
 such a VM, so a 2-thread sigmoid of 4 x 10^4 elements took 225 us against
 34 us.  libgomp reads the variable once, when it loads, so it is set for the
-import of the compiled modules only (the wheel loads its own copy of libgomp
-there) and the environment is restored afterwards; a wait policy the user
-set (either variable) is left alone.
+import of the compiled modules only and the environment is restored
+afterwards; a wait policy the user set (either variable) is left alone.  It
+takes effect only where that import loads libgomp: the wheel's copy has a
+name of its own (auditwheel's hashed soname), but an in-place build links
+"libgomp.so.1", the soname of the system's copy and of PyTorch's bundled one,
+so after ``import torch`` the loader reuses torch's, already initialised
+with the default spin.
 """
 import contextlib
 import os
