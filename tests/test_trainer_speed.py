@@ -117,9 +117,10 @@ def test_fit_shuffles_as_generator_permutation():
 
 @needs_openmp
 def test_training_leaves_no_flush_to_zero_in_the_thread_pool(restore_threads):
-    """The epoch runs with flush-to-zero; OpenMP workers it used (or created,
-    inheriting the main thread's mode) must return to the caller's mode, so
-    that later kernels give the same bits on 1 and 2 threads."""
+    """The epoch runs with flush-to-zero on the calling thread (it starts no
+    OpenMP region); it must restore the caller's mode, so that later kernels,
+    whose pool threads start in the mode of the thread that first forks
+    them, give the same bits on 1 and 2 threads."""
     _train(2, "adam", np.float32, epochs=1)
     x = np.random.default_rng(4).standard_normal(300_000).astype(np.float32) * 6
     gelu = fastnn.get_activation("gelu")
