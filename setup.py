@@ -48,7 +48,7 @@ class BuildExt(build_ext):
         if stale:
             self.compiler.compile(stale, output_dir=self.build_temp,
                                   macros=first.define_macros, include_dirs=first.include_dirs,
-                                  extra_postargs=first.extra_compile_args)
+                                  extra_postargs=first.extra_compile_args, debug=self.debug)
         object_of = dict(zip(shared, objects))
         for ext in self.extensions:
             ext.extra_objects = list(ext.extra_objects) + [object_of[s] for s in ext.sources

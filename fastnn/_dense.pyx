@@ -319,17 +319,21 @@ cdef inline void _forward_all(const real *x, int ldx, bint trans_x, const real *
     global _n_observed
     cdef Py_ssize_t l
     cdef real *dest
-    cdef bint single
+    cdef bint single, own_kernel
     cdef const real *a = x
     cdef int lda = ldx
     cdef bint trans = trans_x
     _n_observed = 0
     for l in range(n_layers):
         dest = out if l == n_layers - 1 else scratch + (l % 2) * half
-        single = (<long long>n * sizes[l] * sizes[l + 1] < _single_thread_work
+        # A product on fastnn's small-product kernel (as _gemm decides) runs
+        # on this thread and needs no BLAS thread change.
+        own_kernel = n > 1 and fnn_small_gemm_fits(n, sizes[l + 1], sizes[l], sizeof(real))
+        single = (not own_kernel and <long long>n * sizes[l] * sizes[l + 1] < _single_thread_work
                   and _single_begin())
         if l < _MAX_OBSERVED:
-            _observed[l] = _blas_get_threads() if _blas_get_threads != NULL else -1
+            _observed[l] = (1 if own_kernel else
+                            _blas_get_threads() if _blas_get_threads != NULL else -1)
             _n_observed = l + 1
         _product(a, lda, trans, params + w_off[l], n, sizes[l], sizes[l + 1], dest)
         if single:

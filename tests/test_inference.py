@@ -179,17 +179,28 @@ def two_blas_threads():
 
 
 def test_small_products_run_on_one_blas_thread(two_blas_threads):
-    net = fastnn.Network([64, 64, 10], ["relu", "softmax"], seed=0)
+    # 72 hidden units: not whole 16-float tiles, so both products go to BLAS.
+    net = fastnn.Network([64, 72, 10], ["relu", "softmax"], seed=0)
     X = np.zeros((32, 64), np.float32)
-    _dense.single_thread_work(64 * 64 * 32 + 1)     # the first product is below it
+    _dense.single_thread_work(64 * 72 * 32 + 1)     # the first product is below it
     net.forward(X)
     assert _dense.observed_blas_threads() == [1, 1]
-    _dense.single_thread_work(64 * 64 * 32)         # now the first one reaches it
+    _dense.single_thread_work(64 * 72 * 32)         # now the first one reaches it
     net.forward(X)
     assert _dense.observed_blas_threads() == [2, 1]
     _dense.single_thread_work(0)
     net.forward(X)
     assert _dense.observed_blas_threads() == [2, 2]
+
+
+def test_products_on_the_small_kernel_leave_the_blas_pool_alone(two_blas_threads):
+    # 32 x 64 -> 64 runs fastnn's own kernel on the calling thread (1), the
+    # 10-wide output layer BLAS, whatever the threshold says.
+    net = fastnn.Network([64, 64, 10], ["relu", "softmax"], seed=0)
+    assert _dense.small_product_fits(32, 64, 64, np.float32)
+    _dense.single_thread_work(0)
+    net.forward(np.zeros((32, 64), np.float32))
+    assert _dense.observed_blas_threads() == [1, 2]
 
 
 def test_the_pool_size_is_restored(two_blas_threads):
