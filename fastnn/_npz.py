@@ -126,8 +126,9 @@ def _fsync_directory(directory: str) -> None:
 
 # ---------------------------------------------------------------- reading
 
-def _open_regular(path: str) -> io.BufferedReader:
-    """A binary file object for ``path`` if it is a regular file.
+def open_regular(path: str, what: str = "model file") -> io.BufferedReader:
+    """A binary file object for ``path`` if it is a regular file; any other
+    outcome is a ValueError naming ``what`` and the path.
 
     O_NONBLOCK keeps a FIFO from blocking the open; fstat on the opened
     descriptor (not a stat of the name before) leaves no window to swap the
@@ -135,14 +136,14 @@ def _open_regular(path: str) -> io.BufferedReader:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise ValueError(f"model file {path!r} does not exist") from None
+        raise ValueError(f"no {what} at {path!r}: it does not exist") from None
     except OSError as exc:
-        raise ValueError(f"cannot read model file {path!r}: {exc.strerror}") from None
+        raise ValueError(f"cannot read {what} {path!r}: {exc.strerror}") from None
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-            raise ValueError(f"cannot read model file {path!r}: it is {kind}")
+            raise ValueError(f"cannot read {what} {path!r}: it is {kind}")
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
@@ -181,7 +182,7 @@ class ModelArchive:
 
     def __init__(self, path: Union[str, bytes, "os.PathLike[str]"]) -> None:
         self.path = check_path(path)
-        self._file = _open_regular(self.path)
+        self._file = open_regular(self.path)
         try:
             self._zip = zipfile.ZipFile(self._file)
         except _READ_ERRORS as exc:

@@ -12,10 +12,10 @@ and named after the fastnn activation it computes.
 """
 import math
 import os
-import stat
 
 import numpy as np
 
+from fastnn._npz import open_regular
 from fastnn.activations import ACTIVATIONS
 from fastnn.interop._network_build import build_network, require
 from fastnn.interop._onnx_export import LOSS_KEY, NETWORK_OUTPUT_KEY
@@ -316,22 +316,6 @@ def _constant_array(tensor, numpy_helper):
                          f"{type(exc).__name__}: {exc}") from None
 
 
-def _read_regular(path):
-    """The bytes of ``path`` if it is a regular file; O_NONBLOCK and fstat of
-    the opened descriptor keep a FIFO or a device from blocking or feeding
-    the read."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise ValueError(f"no ONNX file at {path!r}") from None
-    except OSError as exc:
-        raise ValueError(f"cannot read ONNX file {path!r}: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ValueError(f"cannot read ONNX file {path!r}: it is not a regular file")
-        return file.read()
-
-
 def _load(model_or_path, onnx):
     if isinstance(model_or_path, onnx.ModelProto):
         return model_or_path
@@ -341,7 +325,8 @@ def _load(model_or_path, onnx):
         except Exception as exc:
             raise ValueError(f"the bytes are not an ONNX model: {exc}") from None
     if isinstance(model_or_path, (str, os.PathLike)):
-        data = _read_regular(os.fspath(model_or_path))
+        with open_regular(os.fspath(model_or_path), "ONNX file") as file:
+            data = file.read()
         try:
             return onnx.load_from_string(data)
         except Exception as exc:
