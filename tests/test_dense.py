@@ -315,18 +315,23 @@ def test_dense_kernels_check_every_dimension_even_of_empty_arrays():
 
 import sys                                                   # noqa: E402
 
-from fastnn import _dense                                    # noqa: E402
+from fastnn import _dense, _kernels                          # noqa: E402
 
 # The kernel needs GCC's vector extension (GCC, Clang); an MSVC build (the
 # Windows wheel) sends every product to BLAS and has no small product at all.
+# It runs from the AVX2 level up (FASTNN_CPU_CAPABILITY=baseline: all BLAS).
 SMALL_KERNEL = _dense.small_product_fits(1, 16, 1, np.float32)
 needs_small_kernel = pytest.mark.skipif(
-    not SMALL_KERNEL, reason="built without the small-product kernel (MSVC): all BLAS")
+    not SMALL_KERNEL, reason="no small-product kernel in this build (MSVC) or at the "
+                             "baseline SIMD level: all BLAS")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="Windows wheels are built with MSVC")
-def test_small_kernel_is_built_by_gcc_and_clang():
-    assert SMALL_KERNEL
+def test_small_kernel_runs_from_avx2_up_in_gcc_and_clang_builds():
+    assert SMALL_KERNEL == (_kernels.selected_cpu_capability() != "baseline")
+    if not SMALL_KERNEL:
+        with pytest.raises(ValueError, match="no small product"):
+            _dense.small_product(np.ones((16, 16), np.float32), np.ones((16, 16), np.float32))
 
 SMALL_SHAPES = [(32, 64, 64), (1, 16, 3), (5, 32, 17), (64, 16, 64), (7, 16, 64),
                 (3, 64, 1), (4, 32, 0), (13, 48, 9)]         # (m, n, k), tails of rows

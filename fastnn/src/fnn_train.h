@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "fnn_dispatch.h"
+
 
 /* Activation id of softmax in the dense layer and the training loop; the
  * elementwise kernels use 0 .. FNN_N_ACTIVATIONS - 1 (fnn_kernels.h). */
@@ -78,7 +80,10 @@ FNN_TRAIN_DECLARE(double, f64)
  * it stopped beating OpenBLAS on a 2-core AVX2 VM, one thread: float
  * 32x64x64 1.5x faster, 64x64x64 1.0x; double 32x64x64 1.0x, 64x64x64 0.7x;
  * 4 or 16 rows 2-5x faster.  It needs GCC's vector extension (GCC, Clang);
- * elsewhere every product goes to BLAS. */
+ * elsewhere every product goes to BLAS.  It runs from the AVX2 level up: on
+ * the SSE2 baseline the tile's 16 half-vectors spill (a digits epoch 17x
+ * slower than BLAS, measured on Zen 4), and BLAS picks its own SIMD level
+ * whatever fastnn's is. */
 #if defined(__GNUC__) || defined(__clang__)
 #define FNN_HAVE_SMALL_GEMM 1
 #endif
@@ -88,7 +93,8 @@ enum { FNN_SMALL_GEMM_VEC_BYTES = 32, FNN_SMALL_GEMM_MAX_DIM = 64,
 static inline int fnn_small_gemm_fits(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, size_t elem)
 {
 #ifdef FNN_HAVE_SMALL_GEMM
-    return m <= FNN_SMALL_GEMM_MAX_DIM && n <= FNN_SMALL_GEMM_MAX_DIM
+    return fnn_isa_level() >= FNN_ISA_AVX2
+        && m <= FNN_SMALL_GEMM_MAX_DIM && n <= FNN_SMALL_GEMM_MAX_DIM
         && k <= FNN_SMALL_GEMM_MAX_DIM
         && n % (ptrdiff_t)(2 * FNN_SMALL_GEMM_VEC_BYTES / elem) == 0
         && (size_t)(m * n * k) * elem <= FNN_SMALL_GEMM_MAX_BYTES;
