@@ -25,6 +25,7 @@ SK_POISSON_ID: int
 PARAMS_NOT_FINITE: int
 
 def simd_selected() -> str: ...
+def _bounded_draws(rng: np.random.Generator, high: int, count: int) -> NDArray[np.uint64]: ...
 
 @disjoint_base
 class Trainer:
@@ -39,6 +40,12 @@ class Trainer:
             perm: NDArray[np.int64], optimizer: Optional[dict[str, Any]] = None,
             sample_weight: Optional[NDArray[np.float64]] = None,
             check_finite: bool = False) -> tuple[float, int, int, int]: ...
+    def fit_epochs(self, X: _Array, Y: Optional[_Array], labels: Optional[NDArray[np.int64]],
+                   perm: NDArray[np.int64], optimizer: dict[str, Any],
+                   rng: Optional[np.random.Generator],
+                   snapshot: tuple[_Array, Optional[_Array], Optional[_Array]],
+                   loss_sum: NDArray[np.float64], correct: NDArray[np.int64],
+                   seconds: NDArray[np.float64], progress: NDArray[np.int64]) -> int: ...
     def loss_and_grad_full(self, X: _Array, Y: Optional[_Array],
                            labels: Optional[NDArray[np.int64]],
                            sample_weight: Optional[NDArray[np.float64]] = None) -> float: ...

@@ -16,7 +16,18 @@ class that owns their buffers must see the same struct and fused types.
 """
 cimport numpy as cnp
 from libc.math cimport exp, log, log1p, fabs, isfinite
+from libc.stdint cimport uint32_t, uint64_t, UINT32_MAX
 from libc.string cimport memcpy, memset
+from cpython.pycapsule cimport PyCapsule_GetPointer
+
+cdef extern from "numpy/random/bitgen.h":
+    # numpy's BitGenerator interface (the capsule of Generator.bit_generator),
+    # declared noexcept so that its draws run without the GIL.
+    struct bitgen:
+        void *state
+        uint64_t (*next_uint64)(void *st) noexcept nogil
+        uint32_t (*next_uint32)(void *st) noexcept nogil
+    ctypedef bitgen bitgen_t
 
 cdef extern from "Python.h":
     # Declared without Cython's exception check: the exception a handler sets
@@ -71,7 +82,9 @@ cdef long long _SIGNAL_CHECK_NS = 20 * 1000 * 1000
 
 # Trainer.run's status (with check_finite) when the epoch finished but left a
 # parameter or optimizer-state entry non-finite (an update overflowed).
-PARAMS_NOT_FINITE = -4
+cdef enum:
+    _PARAMS_NOT_FINITE = -4
+PARAMS_NOT_FINITE = int(_PARAMS_NOT_FINITE)
 
 # The optimizer update and the batch gather run on the training thread, and
 # the products on BLAS's threads: one pool at a time.  An OpenMP split of the
@@ -468,54 +481,69 @@ cdef int _propagate_pending() except -1:
     return -1
 
 
-cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
-                    const long long *labels, Py_ssize_t n, const long long *perm,
-                    Py_ssize_t n_rows, bint update, double *loss_sum,
-                    Py_ssize_t *correct, const double *sw=NULL,
-                    const _Csr *csr=NULL) noexcept nogil:
-    """The mini-batches of rows perm[0:n_rows] of X (n rows), in order (with
-    update=False: the gradient of one batch).  Returns -1 when done, -2 for
-    an index or label out of range, _INTERRUPTED when a signal handler
-    raised after a finished mini-batch (its exception is set), else the
-    number of the first batch whose loss was not finite (its update is not
-    applied).  sw: per-row sample weights of X (into net.sw, which must
-    then be set); csr: X as CSR (X unused)."""
+cdef struct _Batches:
+    # What one epoch reads, checked by Trainer._bind: rows perm[0:n_rows] of
+    # X (n rows; csr instead when not NULL), float targets Y or class labels,
+    # per-row sample weights sw (NULL: none).
+    const void *X
+    const void *Y
+    const long long *labels
+    Py_ssize_t n
+    long long *perm
+    Py_ssize_t n_rows
+    const double *sw
+    const _Csr *csr
+    bint update                # False: the gradient of one batch only
+
+
+cdef int _run_epoch(_Net *net, _Opt *opt, const _Batches *b, real dtype_tag,
+                    double *loss_sum, Py_ssize_t *correct,
+                    long long *last_check) noexcept nogil:
+    """The mini-batches of b, in order (with b.update False: the gradient of
+    one batch).  Returns -1 when done, -2 for an index or label out of
+    range, _INTERRUPTED when a signal handler raised after a finished
+    mini-batch (its exception is set), else the number of the first batch
+    whose loss was not finite (its update is not applied).  last_check: when
+    signals were last checked (monotonic ns), carried over from epoch to
+    epoch so that epochs shorter than the interval still get checked."""
     cdef bint gathered
     cdef Py_ssize_t start = 0, rows
     cdef int batch_no = 0, status = -1
     cdef double loss
-    cdef long long now, last_check = fnn_monotonic_ns()
+    cdef long long now
+    cdef const real *X = <const real *>b.X
+    cdef const real *Y = <const real *>b.Y
     cdef unsigned int fp_mode = fnn_ftz_begin()
-    while start < n_rows:
+    while start < b.n_rows:
         now = fnn_monotonic_ns()
-        if now - last_check >= _SIGNAL_CHECK_NS:
-            last_check = now
+        if now - last_check[0] >= _SIGNAL_CHECK_NS:
+            last_check[0] = now
             if _signal_raised():
                 status = _INTERRUPTED
                 break
-        rows = min(net.batch, n_rows - start)
-        if csr != NULL:
-            gathered = _gather_csr(net, csr, Y, labels, n, perm + start, rows)
+        rows = min(net.batch, b.n_rows - start)
+        if b.csr != NULL:
+            gathered = _gather_csr(net, b.csr, Y, b.labels, b.n, b.perm + start, rows)
         else:
-            gathered = _gather(net, X, Y, labels, n, perm + start, rows)
+            gathered = _gather(net, X, Y, b.labels, b.n, b.perm + start, rows)
         if not gathered:
             status = -2
             break
-        if sw != NULL:
-            _gather_weights(net, sw, perm + start, rows)
+        if b.sw != NULL:
+            _gather_weights(net, b.sw, b.perm + start, rows)
         start += rows
         _forward_layers(net, <real *>net.xb, rows)
         if net.sk_scale:
-            loss = _sk_loss_and_output_grad(net, <real>0, rows, labels != NULL)
+            loss = _sk_loss_and_output_grad(net, <real>0, rows, b.labels != NULL)
         else:
-            loss = _loss_and_output_grad(net, <real>0, rows, labels != NULL, correct)
+            loss = _loss_and_output_grad(net, <real>0, rows, b.labels != NULL, correct)
         if not isfinite(loss):
             # Nothing of this batch is applied.
             status = batch_no
             break
-        if update:
+        if b.update:
             _begin_update(opt)
-        loss += _backward_layers(net, <real *>net.xb, rows, opt if update else NULL)
+        loss += _backward_layers(net, <real *>net.xb, rows, opt if b.update else NULL)
         if not isfinite(loss):
             # Only the l2 penalty overflowed (the parameters are huge); the
             # layers are updated already, and the caller rolls back.
@@ -525,6 +553,136 @@ cdef int _run_epoch(_Net *net, _Opt *opt, const real *X, const real *Y,
         batch_no += 1
     fnn_ftz_end(fp_mode)
     return status
+
+
+# ------------------------------------------------------- epochs of one fit call
+
+cdef inline uint64_t _bounded_draw(bitgen_t *rng, uint64_t high) noexcept nogil:
+    """A uniform integer in [0, high] by masked rejection: draws (32-bit
+    below 2^32, else 64-bit) cut to the smallest all-ones mask covering high
+    until one is at most high.  numpy's Generator.shuffle draws so, which
+    makes the compiled shuffle the same permutation from the same state."""
+    cdef uint64_t mask = high, value
+    mask |= mask >> 1
+    mask |= mask >> 2
+    mask |= mask >> 4
+    mask |= mask >> 8
+    mask |= mask >> 16
+    mask |= mask >> 32
+    if high <= UINT32_MAX:
+        value = rng.next_uint32(rng.state) & mask
+        while value > high:
+            value = rng.next_uint32(rng.state) & mask
+    else:
+        value = rng.next_uint64(rng.state) & mask
+        while value > high:
+            value = rng.next_uint64(rng.state) & mask
+    return value
+
+
+def _bounded_draws(rng, uint64_t high, Py_ssize_t count):
+    """count draws in [0, high] as the compiled shuffle makes them, from a
+    numpy Generator (for tests: the 64-bit branch needs 2^32 rows)."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError("rng must be a numpy.random.Generator")
+    cdef bitgen_t *bitgen = <bitgen_t *>PyCapsule_GetPointer(rng.bit_generator.capsule,
+                                                             "BitGenerator")
+    cdef cnp.ndarray out = np.empty(max(count, 0), np.uint64)
+    cdef uint64_t *draws = <uint64_t *>cnp.PyArray_DATA(out)
+    cdef Py_ssize_t i
+    with rng.bit_generator.lock:
+        for i in range(count):
+            draws[i] = _bounded_draw(bitgen, high)
+    return out
+
+
+cdef void _shuffled_rows(bitgen_t *rng, long long *perm, Py_ssize_t n) noexcept nogil:
+    """perm = a permutation of 0..n-1, the one
+    ``perm[:] = arange(n); Generator.shuffle(perm)`` gives (Fisher-Yates from
+    the end)."""
+    cdef Py_ssize_t i, j
+    cdef long long swap
+    for i in range(n):
+        perm[i] = i
+    for i in range(n - 1, 0, -1):
+        j = <Py_ssize_t>_bounded_draw(rng, <uint64_t>i)
+        swap = perm[i]
+        perm[i] = perm[j]
+        perm[j] = swap
+
+
+cdef struct _Snapshot:
+    # Where each epoch saves the parameters and optimizer state it starts
+    # from (n entries each; s1/s2 NULL where the optimizer has none), to
+    # fall back to when the epoch fails.
+    void *params
+    void *s1
+    void *s2
+    Py_ssize_t n
+    long long step
+
+
+cdef void _snapshot_copy(_Net *net, _Opt *opt, _Snapshot *snap, bint save,
+                         size_t elem) noexcept nogil:
+    """Save the live parameters and state into snap, or restore them."""
+    cdef size_t size = snap.n * elem
+    if save:
+        memcpy(snap.params, net.params, size)
+        if snap.s1 != NULL:
+            memcpy(snap.s1, opt.s1, size)
+        if snap.s2 != NULL:
+            memcpy(snap.s2, opt.s2, size)
+        snap.step = opt.step
+    else:
+        memcpy(net.params, snap.params, size)
+        if snap.s1 != NULL:
+            memcpy(opt.s1, snap.s1, size)
+        if snap.s2 != NULL:
+            memcpy(opt.s2, snap.s2, size)
+        opt.step = snap.step
+
+
+cdef struct _EpochLog:
+    # Per epoch of one fit_epochs call: the loss summed over rows, the
+    # correct predictions and the seconds of the training pass; done counts
+    # the epochs finished and kept.
+    double *loss_sum
+    long long *correct
+    double *seconds
+    Py_ssize_t done
+
+
+cdef int _run_epochs(_Net *net, _Opt *opt, _Batches *b, real dtype_tag, bitgen_t *rng,
+                     Py_ssize_t n_epochs, _Snapshot *snap, _EpochLog *log) noexcept nogil:
+    """n_epochs epochs, each from a shuffle of the rows (rng not NULL) and
+    from a snapshot that a failed epoch is restored to before returning its
+    _run_epoch status (or PARAMS_NOT_FINITE when an update overflowed); -1
+    when all finished."""
+    cdef Py_ssize_t e, correct
+    cdef int status
+    cdef double loss_sum
+    cdef long long start, last_check = fnn_monotonic_ns()
+    for e in range(n_epochs):
+        if rng != NULL:
+            _shuffled_rows(rng, b.perm, b.n)
+        _snapshot_copy(net, opt, snap, True, sizeof(real))
+        loss_sum = 0
+        correct = 0
+        start = fnn_monotonic_ns()
+        status = _run_epoch(net, opt, b, dtype_tag, &loss_sum, &correct, &last_check)
+        if status == -1 and not (
+                _finite_span(<real *>net.params, snap.n)
+                and (opt.s1 == NULL or _finite_span(<real *>opt.s1, snap.n))
+                and (opt.s2 == NULL or _finite_span(<real *>opt.s2, snap.n))):
+            status = _PARAMS_NOT_FINITE
+        if status != -1:
+            _snapshot_copy(net, opt, snap, False, sizeof(real))
+            return status
+        log.seconds[e] = (fnn_monotonic_ns() - start) * 1e-9
+        log.loss_sum[e] = loss_sum
+        log.correct[e] = correct
+        log.done = e + 1
+    return -1
 
 
 cdef double _full_batch(_Net *net, real dtype_tag, Py_ssize_t rows, bint use_labels,
@@ -794,6 +952,84 @@ cdef class Trainer:
     def batch_size(self):
         return self.net.batch
 
+    cdef int _bind(self, X, cnp.ndarray Y, cnp.ndarray labels, cnp.ndarray perm,
+                   optimizer, cnp.ndarray sample_weight, _Batches *b, _Csr *csr,
+                   _Opt *opt) except -1:
+        """Check the arguments of run and fit_epochs (TypeError/ValueError,
+        as run documents) and fill b, csr and opt with their pointers."""
+        cdef cnp.ndarray Xd = self._check_input(X, csr)
+        if perm is None:
+            raise TypeError("perm must be a numpy.ndarray, not None")
+        if cnp.PyArray_NDIM(perm) != 1:
+            raise ValueError(f"perm must be 1-D, got shape {(<object>perm).shape}")
+        if labels is None and Y is None:
+            raise TypeError("Y (float targets) or labels (class indices) is needed")
+        cdef Py_ssize_t n_out = self.net.sizes[self.net.n_layers]
+        cdef Py_ssize_t n = cnp.PyArray_DIMS(Xd)[0] if Xd is not None else \
+            cnp.PyArray_DIMS(X[2])[0] - 1
+        b.sw = self._check_weights(sample_weight, n)
+        if labels is None:
+            _check_2d(Y, n, n_out, self.typenum, "Y", True)
+        elif (labels.dtype != np.int64 or cnp.PyArray_NDIM(labels) != 1
+              or cnp.PyArray_DIMS(labels)[0] != n or not cnp.PyArray_IS_C_CONTIGUOUS(labels)
+              or not cnp.PyArray_ISBEHAVED_RO(labels)):
+            raise ValueError(f"labels must be a contiguous, aligned, native ({n},) "
+                             f"int64 array")
+        if (perm.dtype != np.int64 or not cnp.PyArray_IS_C_CONTIGUOUS(perm)
+                or not cnp.PyArray_ISBEHAVED(perm)):
+            raise ValueError("perm must be a contiguous, aligned, writeable, native 1-D "
+                             "int64 array")
+        memset(opt, 0, sizeof(_Opt))
+        b.update = optimizer is not None
+        if b.update:
+            self._bind_optimizer(optimizer, opt)
+        elif cnp.PyArray_DIMS(perm)[0] > self.net.batch:
+            raise ValueError("gradients of more rows than the batch size")
+        b.X = cnp.PyArray_DATA(Xd) if Xd is not None else NULL
+        b.csr = csr if Xd is None else NULL
+        b.labels = <long long *>cnp.PyArray_DATA(labels) if labels is not None else NULL
+        b.Y = cnp.PyArray_DATA(Y) if labels is None else NULL
+        b.n = n
+        b.perm = <long long *>cnp.PyArray_DATA(perm)
+        b.n_rows = cnp.PyArray_DIMS(perm)[0]
+        return 0
+
+    cdef int _bind_optimizer(self, optimizer, _Opt *opt) except -1:
+        """opt from an optimizer dict (see run), its state buffers checked."""
+        if optimizer["kind"] not in (FNN_SGD, FNN_ADAM):
+            raise ValueError(f"optimizer kind must be {<int>FNN_SGD} (sgd) or {<int>FNN_ADAM} "
+                             f"(adam), got {optimizer['kind']!r}")
+        opt.kind = optimizer["kind"]
+        opt.lr = optimizer["lr"]
+        opt.momentum = optimizer["momentum"]
+        opt.nesterov = optimizer["nesterov"]
+        opt.beta1 = optimizer["beta1"]
+        opt.beta2 = optimizer["beta2"]
+        opt.eps = optimizer["eps"]
+        opt.step = optimizer["step"]
+        for key in ("s1", "s2"):
+            self._check_flat(optimizer[key], f"optimizer state {key}", True)
+        if opt.kind == FNN_ADAM and (optimizer["s1"] is None or optimizer["s2"] is None):
+            raise ValueError("Adam needs both state buffers")
+        if opt.kind == FNN_SGD and opt.momentum != 0 and optimizer["s1"] is None:
+            raise ValueError("SGD with momentum needs its buffer")
+        opt.s1 = cnp.PyArray_DATA(optimizer["s1"]) if optimizer["s1"] is not None else NULL
+        opt.s2 = cnp.PyArray_DATA(optimizer["s2"]) if optimizer["s2"] is not None else NULL
+        return 0
+
+    cdef int _check_flat(self, s, str name, bint allow_none) except -1:
+        """s is a writeable contiguous vector shaped and typed as the
+        parameters (or None where allowed)."""
+        if s is None and allow_none:
+            return 0
+        if not isinstance(s, np.ndarray):
+            raise TypeError(f"{name} must be a numpy.ndarray{' or None' if allow_none else ''}"
+                            f", got {type(s).__name__}")
+        if (s.dtype != self._params.dtype or s.shape != (self.net.n_params,)
+                or not s.flags.c_contiguous or not s.flags.writeable or not s.flags.aligned):
+            raise ValueError(f"{name} does not fit the parameters")
+        return 0
+
     def run(self, X not None, cnp.ndarray Y, cnp.ndarray labels,
             cnp.ndarray perm not None, optimizer=None, cnp.ndarray sample_weight=None,
             bint check_finite=False):
@@ -830,95 +1066,119 @@ cdef class Trainer:
         the wrong type, shape, dtype or layout, an unknown optimizer kind or
         state buffers that do not fit it.
         """
+        cdef _Batches b
         cdef _Csr csr
-        cdef cnp.ndarray Xd = self._check_input(X, &csr)
-        if cnp.PyArray_NDIM(perm) != 1:
-            raise ValueError(f"perm must be 1-D, got shape {(<object>perm).shape}")
-        if labels is None and Y is None:
-            raise TypeError("Y (float targets) or labels (class indices) is needed")
-        cdef Py_ssize_t n_out = self.net.sizes[self.net.n_layers]
-        cdef Py_ssize_t n = cnp.PyArray_DIMS(Xd)[0] if Xd is not None else \
-            cnp.PyArray_DIMS(X[2])[0] - 1
-        cdef Py_ssize_t n_rows = cnp.PyArray_DIMS(perm)[0]
-        cdef const double *sw = self._check_weights(sample_weight, n)
-        if labels is None:
-            _check_2d(Y, n, n_out, self.typenum, "Y", True)
-        elif (labels.dtype != np.int64 or cnp.PyArray_NDIM(labels) != 1
-              or cnp.PyArray_DIMS(labels)[0] != n or not cnp.PyArray_IS_C_CONTIGUOUS(labels)
-              or not cnp.PyArray_ISBEHAVED_RO(labels)):
-            raise ValueError(f"labels must be a contiguous, aligned, native ({n},) "
-                             f"int64 array")
-        if (perm.dtype != np.int64 or not cnp.PyArray_IS_C_CONTIGUOUS(perm)
-                or not cnp.PyArray_ISBEHAVED_RO(perm)):
-            raise ValueError("perm must be a contiguous, aligned, native 1-D int64 array")
         cdef _Opt opt
-        memset(&opt, 0, sizeof(opt))
-        cdef bint update = optimizer is not None
-        if update:
-            if optimizer["kind"] not in (FNN_SGD, FNN_ADAM):
-                raise ValueError(f"optimizer kind must be {<int>FNN_SGD} (sgd) or {<int>FNN_ADAM} (adam), "
-                                 f"got {optimizer['kind']!r}")
-            opt.kind = optimizer["kind"]
-            opt.lr = optimizer["lr"]
-            opt.momentum = optimizer["momentum"]
-            opt.nesterov = optimizer["nesterov"]
-            opt.beta1 = optimizer["beta1"]
-            opt.beta2 = optimizer["beta2"]
-            opt.eps = optimizer["eps"]
-            opt.step = optimizer["step"]
-            for key in ("s1", "s2"):
-                s = optimizer[key]
-                if s is None:
-                    continue
-                if not isinstance(s, np.ndarray):
-                    raise TypeError(f"optimizer state {key} must be a numpy.ndarray or "
-                                    f"None, got {type(s).__name__}")
-                if (s.dtype != self._params.dtype or s.shape != (self.net.n_params,)
-                        or not s.flags.c_contiguous or not s.flags.writeable
-                    or not s.flags.aligned):
-                    raise ValueError(f"optimizer state {key} does not fit the parameters")
-            if opt.kind == FNN_ADAM and (optimizer["s1"] is None or optimizer["s2"] is None):
-                raise ValueError("Adam needs both state buffers")
-            if opt.kind == FNN_SGD and opt.momentum != 0 and optimizer["s1"] is None:
-                raise ValueError("SGD with momentum needs its buffer")
-            opt.s1 = cnp.PyArray_DATA(optimizer["s1"]) if optimizer["s1"] is not None else NULL
-            opt.s2 = cnp.PyArray_DATA(optimizer["s2"]) if optimizer["s2"] is not None else NULL
-        elif n_rows > self.net.batch:
-            raise ValueError("gradients of more rows than the batch size")
+        self._bind(X, Y, labels, perm, optimizer, sample_weight, &b, &csr, &opt)
         cdef double loss_sum = 0
         cdef Py_ssize_t correct = 0
         cdef int bad
-        cdef const long long *lab = <long long *>cnp.PyArray_DATA(labels) \
-            if labels is not None else NULL
-        cdef const long long *idx = <long long *>cnp.PyArray_DATA(perm)
-        cdef const _Csr *pcsr = &csr if Xd is None else NULL
-        cdef void *px = cnp.PyArray_DATA(Xd) if Xd is not None else NULL
-        if self.typenum == cnp.NPY_FLOAT32:
-            with nogil:
-                bad = _run_epoch[float](&self.net, &opt, <float *>px,
-                                        <float *>cnp.PyArray_DATA(Y) if lab == NULL else NULL,
-                                        lab, n, idx, n_rows, update, &loss_sum, &correct,
-                                        sw, pcsr)
-        else:
-            with nogil:
-                bad = _run_epoch[double](&self.net, &opt, <double *>px,
-                                         <double *>cnp.PyArray_DATA(Y) if lab == NULL else NULL,
-                                         lab, n, idx, n_rows, update, &loss_sum, &correct,
-                                         sw, pcsr)
+        cdef long long last_check = fnn_monotonic_ns()
+        with nogil:
+            if self.typenum == cnp.NPY_FLOAT32:
+                bad = _run_epoch[float](&self.net, &opt, &b, <float>0, &loss_sum, &correct,
+                                        &last_check)
+            else:
+                bad = _run_epoch[double](&self.net, &opt, &b, <double>0, &loss_sum, &correct,
+                                         &last_check)
         if check_finite and bad == -1 and not (
                 _all_finite(self._params)
-                and (not update or (_all_finite(optimizer["s1"])
-                                    and _all_finite(optimizer["s2"])))):
-            bad = PARAMS_NOT_FINITE
-        if bad == _INTERRUPTED:
-            # The parameters and optimizer state are those after the last
-            # finished mini-batch; the caller restores what it wants kept.
-            _propagate_pending()
-        if bad == -2:
-            raise ValueError(f"perm must index rows of X in [0, {n}) and labels lie "
-                             f"in [0, {n_out})" + ("" if Xd is not None else
-                             "; or the CSR indptr/indices are out of range"))
+                and (not b.update or (_all_finite(optimizer["s1"])
+                                      and _all_finite(optimizer["s2"])))):
+            bad = _PARAMS_NOT_FINITE
+        self._raise_for(bad, &b)
         return loss_sum, correct, bad, opt.step
+
+    cdef int _raise_for(self, int status, const _Batches *b) except -1:
+        """Propagate an interrupting signal's exception, or raise for rows or
+        labels out of range; other statuses are the caller's to report."""
+        if status == _INTERRUPTED:
+            # The parameters and optimizer state are those after the last
+            # finished mini-batch (run) or of the epoch's start (fit_epochs).
+            _propagate_pending()
+        if status == -2:
+            raise ValueError(f"perm must index rows of X in [0, {b.n}) and labels lie in "
+                             f"[0, {self.net.sizes[self.net.n_layers]})"
+                             + ("" if b.csr == NULL else
+                                "; or the CSR indptr/indices are out of range"))
+        return 0
+
+    def fit_epochs(self, X not None, cnp.ndarray Y, cnp.ndarray labels,
+                   cnp.ndarray perm not None, optimizer not None, rng, snapshot not None,
+                   cnp.ndarray loss_sum not None, cnp.ndarray correct not None,
+                   cnp.ndarray seconds not None, cnp.ndarray progress not None):
+        """Run len(loss_sum) epochs in one call, each as :meth:`run` with
+        `optimizer`, and each from a snapshot it is restored to if it fails.
+
+        rng: a numpy Generator, or None.  With one, `perm` (n,) is refilled
+        before each epoch with the permutation ``perm[:] = arange(n);
+        rng.shuffle(perm)`` gives (the same draws, made here; the caller
+        holds ``rng.bit_generator.lock``); without, every epoch runs the
+        rows of `perm` as they are.  snapshot: (params, s1, s2) buffers shaped
+        as the parameters (s1/s2 None where the optimizer has no such state).
+
+        Per finished epoch e, fills loss_sum[e] and seconds[e] (float64) and
+        correct[e] (int64); progress (2,) int64 gets the number of epochs
+        finished and kept and the optimizer's step after them, also when an
+        exception propagates.  Returns -1 when every epoch finished; else the
+        failed epoch (the one after progress[0]) is undone, and the status is
+        the first batch whose loss was not finite, or PARAMS_NOT_FINITE when
+        its updates overflowed.
+
+        A signal handler's exception (KeyboardInterrupt) propagates after the
+        interrupted epoch is undone.  TypeError/ValueError as :meth:`run`,
+        and for outputs or snapshot buffers that do not fit.
+        """
+        cdef _Batches b
+        cdef _Csr csr
+        cdef _Opt opt
+        self._bind(X, Y, labels, perm, optimizer, None, &b, &csr, &opt)
+        cdef Py_ssize_t n_epochs = loss_sum.shape[0] if loss_sum.ndim == 1 else -1
+        for arr, name, dtype, size in ((loss_sum, "loss_sum", np.float64, n_epochs),
+                                       (seconds, "seconds", np.float64, n_epochs),
+                                       (correct, "correct", np.int64, n_epochs),
+                                       (progress, "progress", np.int64, 2)):
+            if (arr.dtype != dtype or arr.shape != (size,) or not arr.flags.c_contiguous
+                    or not arr.flags.writeable or not arr.flags.aligned):
+                raise ValueError(f"{name} must be a writeable contiguous 1-D {np.dtype(dtype)} "
+                                 f"array" + (f" of {size} entries" if size >= 0 else ""))
+        if not (isinstance(snapshot, tuple) and len(snapshot) == 3):
+            raise TypeError("snapshot must be a (params, s1, s2) tuple")
+        cdef _Snapshot snap
+        snap.n = self.net.n_params
+        self._check_flat(snapshot[0], "snapshot params", False)
+        for buf, live, name in ((snapshot[1], opt.s1 != NULL, "snapshot s1"),
+                                (snapshot[2], opt.s2 != NULL, "snapshot s2")):
+            self._check_flat(buf, name, not live)
+        snap.params = cnp.PyArray_DATA(snapshot[0])
+        snap.s1 = cnp.PyArray_DATA(snapshot[1]) if opt.s1 != NULL else NULL
+        snap.s2 = cnp.PyArray_DATA(snapshot[2]) if opt.s2 != NULL else NULL
+        cdef bitgen_t *bitgen = NULL
+        if rng is not None:
+            if not isinstance(rng, np.random.Generator):
+                raise TypeError(f"rng must be a numpy.random.Generator or None, got "
+                                f"{type(rng).__name__}")
+            if b.n_rows != b.n:
+                raise ValueError(f"a shuffled epoch needs perm of the {b.n} rows of X, "
+                                 f"got {b.n_rows}")
+            bitgen = <bitgen_t *>PyCapsule_GetPointer(rng.bit_generator.capsule, "BitGenerator")
+        cdef _EpochLog log
+        log.loss_sum = <double *>cnp.PyArray_DATA(loss_sum)
+        log.correct = <long long *>cnp.PyArray_DATA(correct)
+        log.seconds = <double *>cnp.PyArray_DATA(seconds)
+        log.done = 0
+        cdef int status
+        with nogil:
+            if self.typenum == cnp.NPY_FLOAT32:
+                status = _run_epochs[float](&self.net, &opt, &b, <float>0, bitgen, n_epochs,
+                                            &snap, &log)
+            else:
+                status = _run_epochs[double](&self.net, &opt, &b, <double>0, bitgen, n_epochs,
+                                             &snap, &log)
+        (<long long *>cnp.PyArray_DATA(progress))[0] = log.done
+        (<long long *>cnp.PyArray_DATA(progress))[1] = opt.step
+        self._raise_for(status, &b)
+        return status
 
     cdef cnp.ndarray _check_input(self, X, _Csr *csr):
         """X as a checked dense array, or None with csr filled from a

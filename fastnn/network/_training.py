@@ -1,13 +1,14 @@
 """The training loop: epochs, validation, early stopping, rollback, history.
 
-Each epoch runs in compiled code without the GIL
-(:class:`fastnn._kernels.Trainer`, which owns every mini-batch buffer);
-Python runs once per epoch for the shuffle (into one reused buffer), the
-snapshot the epoch can roll back to, the progress bar, validation and early
-stopping; the parameters' finiteness is checked by the compiled loop.
+The epochs run in compiled code without the GIL
+(:class:`fastnn._kernels.Trainer`, which owns every mini-batch buffer):
+each epoch's shuffle (numpy's draws, into one reused buffer), the snapshot
+it can roll back to and the finiteness check of the parameters are compiled
+too.  All epochs of a fit call run in one compiled call unless Python has
+work after each (validation, early stopping, the progress bar).
 """
-import time
-from typing import Any, Optional
+import contextlib
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -35,11 +36,12 @@ def _rows(data: Data, rows: slice) -> Data:
 
 
 class _FitRun:
-    """One call of fit: binds the optimizer and trainer, runs the epochs,
-    rolls an epoch back when its parameters or loss turn non-finite, and on
-    a failure before training frees what the call allocated."""
+    """One call of fit: binds the optimizer and trainer, runs the epochs in
+    compiled calls (all of them in one where no per-epoch Python work is
+    asked for) and reports each finished epoch; on a failure before training
+    frees what the call allocated."""
 
-    def __init__(self, net: Any, opt: Optimizer, batch_size: int) -> None:
+    def __init__(self, net: Any, opt: Optimizer, batch_size: int, chunk: int) -> None:
         self.net = net
         self.opt = opt
         before = (net.optimizer, opt._owner, opt._state, getattr(opt, "_key", None), opt.step)
@@ -51,8 +53,13 @@ class _FitRun:
                 net._trainer = net._make_trainer(batch_size)
             # Where each epoch saves the weights and optimizer state it
             # starts from, to fall back to if the epoch fails.
-            self.weights = np.empty_like(net._flat)
-            self.state = [None if s is None else np.empty_like(s) for s in self._live()]
+            live = opt._state if opt._state is not None else (None, None)
+            self.snapshot = (np.empty_like(net._flat),
+                             *(None if s is None else np.empty_like(s) for s in live))
+            # Per epoch of one compiled call: loss sum, correct predictions,
+            # seconds; then (epochs kept, optimizer step after them).
+            self.log = (np.empty(chunk), np.empty(chunk, np.int64), np.empty(chunk))
+            self.progress = np.zeros(2, np.int64)
         except BaseException:
             # The call leaves nothing behind: no trainer, and the optimizer
             # as it was (state allocated by this bind dropped).
@@ -62,53 +69,42 @@ class _FitRun:
                 opt._key = key
             raise
 
-    def _live(self) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
-        """The optimizer's state buffers (bound by now)."""
-        return self.opt._state if self.opt._state is not None else (None, None)
-
-    def _save(self) -> None:
-        np.copyto(self.weights, self.net._flat)
-        for saved, buf in zip(self.state, self._live()):
-            if saved is not None and buf is not None:
-                np.copyto(saved, buf)
-        self.step = self.opt.step
-
-    def _restore(self) -> None:
-        self.net._flat[...] = self.weights
-        for saved, buf in zip(self.state, self._live()):
-            if saved is not None and buf is not None:
-                buf[...] = saved
-        self.opt.step = self.step
-
     def _finite(self) -> bool:
         return all_finite(self.net._flat) and all(
-            all_finite(buf) for buf in self._live() if buf is not None)
+            all_finite(buf) for buf in (self.opt._state or ()) if buf is not None)
 
-    def epoch(self, data: Data, perm: np.ndarray, number: int,
-              args: dict[str, Any]) -> tuple[dict[str, float], float]:
-        """One compiled epoch from verified-finite parameters; on a failure
-        or non-finite loss or parameters (checked by the compiled loop),
-        restore the epoch's start and raise.  args: the optimizer's
-        kernel_args of this fit call, its step kept current here."""
+    def epochs(self, data: Data, perm: np.ndarray, rng: Optional[np.random.Generator],
+               count: int, args: dict[str, Any],
+               record: Callable[[int, float, dict[str, float]], None]) -> None:
+        """``count`` epochs in one compiled call (rows reshuffled into perm
+        before each when rng is given); record(number, seconds, metrics) for
+        each finished one, also when the call then fails or is interrupted.
+        An epoch whose loss or parameters turn non-finite (checked by the
+        compiled loop) is undone there, and raises FloatingPointError here.
+        args: the optimizer's kernel_args of this fit call."""
         X, labels, Y = data
-        self._save()
-        args["step"] = self.opt.step
-        start = time.perf_counter()
+        loss_sum, correct, seconds = (column[:count] for column in self.log)
+        args["step"] = self.progress[1] = self.opt.step
+        self.progress[0] = 0
         try:
-            loss_sum, correct, bad, self.opt.step = self.net._trainer.run(
-                X, Y, labels, perm, args, None, True)
-        except BaseException:
-            self._restore()
-            raise
-        seconds = time.perf_counter() - start
-        if bad != -1:
-            self._restore()
-            what = (f"the training loss became non-finite in epoch {number} (mini-batch {bad})"
-                    if bad >= 0 else
+            with rng.bit_generator.lock if rng is not None else contextlib.nullcontext():
+                status = self.net._trainer.fit_epochs(X, Y, labels, perm, args, rng,
+                                                      self.snapshot, loss_sum, correct,
+                                                      seconds, self.progress)
+        finally:
+            done, self.opt.step = (int(value) for value in self.progress)
+            for e in range(done):
+                self.net.epochs_trained += 1
+                record(self.net.epochs_trained, float(seconds[e]),
+                       self.net._task.epoch_metrics(float(loss_sum[e]), int(correct[e]),
+                                                    X.shape[0]))
+        if status != -1:
+            number = self.net.epochs_trained + 1
+            what = (f"the training loss became non-finite in epoch {number} (mini-batch {status})"
+                    if status >= 0 else
                     f"the parameters became non-finite in epoch {number} (an update overflowed)")
             raise FloatingPointError(f"{what}; the network keeps its weights from before that "
                                      f"epoch; try a smaller learning rate or scaled inputs")
-        return self.net._task.epoch_metrics(loss_sum, correct, X.shape[0]), seconds
 
     def run(self, data: Data, val: Optional[Data], epochs: int, early_stopping: bool,
             patience: int, shuffle: bool, verbose: bool) -> History:
@@ -117,23 +113,37 @@ class _FitRun:
             raise FloatingPointError("the network's parameters hold NaN or inf before fit")
         history = History()
         net.history_ = history
-        n = data[0].shape[0]
+        # Generator.permutation(n) is shuffle(arange(n)): the compiled loop
+        # makes the same draws into this one buffer before every epoch.
+        perm = np.arange(data[0].shape[0], dtype=np.int64)
+        rng = net._shuffle_rng if shuffle else None
+        args = self.opt.kernel_args()       # the hyperparameters stay fixed during fit
+        try:
+            if _per_epoch_work(val, early_stopping, verbose):
+                self._run_per_epoch(data, val, perm, rng, epochs, args, early_stopping,
+                                    patience, verbose, history)
+            else:
+                self.epochs(data, perm, rng, epochs, args, history._append)
+        except MemoryError:
+            net._trainer = None
+            raise
+        return history
+
+    def _run_per_epoch(self, data: Data, val: Optional[Data], perm: np.ndarray,
+                       rng: Optional[np.random.Generator], epochs: int, args: dict[str, Any],
+                       early_stopping: bool, patience: int, verbose: bool,
+                       history: History) -> None:
+        """The epochs one compiled call each, with validation, the progress
+        bar and early stopping after each."""
+        net = self.net
         best: tuple[float, Optional[int], Optional[np.ndarray]] = (np.inf, None, None)
         waited = 0
-        order = np.arange(n, dtype=np.int64)
-        # Generator.permutation(n) is shuffle(arange(n)): the same draws into
-        # one buffer reused by every epoch.
-        perm = np.empty_like(order) if shuffle else order
-        args = self.opt.kernel_args()       # the hyperparameters stay fixed during fit
         bar = Progress(epochs, verbose)
         try:
             for _ in range(epochs):
-                number = net.epochs_trained + 1
-                if shuffle:
-                    np.copyto(perm, order)
-                    net._shuffle_rng.shuffle(perm)
-                metrics, seconds = self.epoch(data, perm, number, args)
-                net.epochs_trained = number
+                finished: list[tuple[int, float, dict[str, float]]] = []
+                self.epochs(data, perm, rng, 1, args, lambda *epoch: finished.append(epoch))
+                number, seconds, metrics = finished[0]
                 if val is not None:
                     X_val, *targets = val
                     Z, A = net._forward_last(X_val)
@@ -152,15 +162,18 @@ class _FitRun:
                         if waited >= patience:
                             history.stopped_epoch = number
                             break
-        except MemoryError:
-            net._trainer = None
-            raise
         finally:
             bar.close()
         if early_stopping and best[2] is not None:
             net._flat[...] = best[2]
             history.best_epoch = best[1]
-        return history
+
+
+def _per_epoch_work(val: Optional[Data], early_stopping: bool, verbose: bool) -> bool:
+    """Whether fit has Python work after every epoch (validation scoring,
+    early stopping, the progress bar), which splits the epochs into one
+    compiled call each."""
+    return val is not None or early_stopping or verbose
 
 
 class _TrainingMixin(_PredictionMixin):
@@ -259,7 +272,8 @@ class _TrainingMixin(_PredictionMixin):
         data, val = self._validation(data, validation_data, validation_split)
         with self._lock:
             # Buffers for more rows than the data has would be wasted.
-            run = _FitRun(self, opt, min(batch_size, data[0].shape[0]))
+            run = _FitRun(self, opt, min(batch_size, data[0].shape[0]),
+                          1 if _per_epoch_work(val, early_stopping, verbose) else epochs)
             return run.run(data, val, epochs, early_stopping, patience, shuffle, verbose)
 
     def _validation(self, data: Data, validation_data: Any,
