@@ -626,19 +626,16 @@ cdef void _snapshot_copy(_Net *net, _Opt *opt, _Snapshot *snap, bint save,
                          size_t elem) noexcept nogil:
     """Save the live parameters and state into snap, or restore them."""
     cdef size_t size = snap.n * elem
+    cdef void *live[3]
+    cdef void *kept[3]
+    live[0], live[1], live[2] = net.params, opt.s1, opt.s2
+    kept[0], kept[1], kept[2] = snap.params, snap.s1, snap.s2
+    for i in range(3):
+        if kept[i] != NULL:
+            memcpy(kept[i] if save else live[i], live[i] if save else kept[i], size)
     if save:
-        memcpy(snap.params, net.params, size)
-        if snap.s1 != NULL:
-            memcpy(snap.s1, opt.s1, size)
-        if snap.s2 != NULL:
-            memcpy(snap.s2, opt.s2, size)
         snap.step = opt.step
     else:
-        memcpy(net.params, snap.params, size)
-        if snap.s1 != NULL:
-            memcpy(opt.s1, snap.s1, size)
-        if snap.s2 != NULL:
-            memcpy(opt.s2, snap.s2, size)
         opt.step = snap.step
 
 
@@ -976,9 +973,8 @@ cdef class Trainer:
             raise ValueError(f"labels must be a contiguous, aligned, native ({n},) "
                              f"int64 array")
         if (perm.dtype != np.int64 or not cnp.PyArray_IS_C_CONTIGUOUS(perm)
-                or not cnp.PyArray_ISBEHAVED(perm)):
-            raise ValueError("perm must be a contiguous, aligned, writeable, native 1-D "
-                             "int64 array")
+                or not cnp.PyArray_ISBEHAVED_RO(perm)):
+            raise ValueError("perm must be a contiguous, aligned, native 1-D int64 array")
         memset(opt, 0, sizeof(_Opt))
         b.update = optimizer is not None
         if b.update:
@@ -1158,9 +1154,10 @@ cdef class Trainer:
             if not isinstance(rng, np.random.Generator):
                 raise TypeError(f"rng must be a numpy.random.Generator or None, got "
                                 f"{type(rng).__name__}")
-            if b.n_rows != b.n:
-                raise ValueError(f"a shuffled epoch needs perm of the {b.n} rows of X, "
-                                 f"got {b.n_rows}")
+            if b.n_rows != b.n or not perm.flags.writeable:
+                raise ValueError(f"a shuffled epoch needs a writeable perm of the {b.n} rows "
+                                 f"of X, got {b.n_rows} rows"
+                                 + ("" if perm.flags.writeable else ", read-only"))
             bitgen = <bitgen_t *>PyCapsule_GetPointer(rng.bit_generator.capsule, "BitGenerator")
         cdef _EpochLog log
         log.loss_sum = <double *>cnp.PyArray_DATA(loss_sum)

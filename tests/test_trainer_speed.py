@@ -301,7 +301,7 @@ def test_fit_epochs_refuses_outputs_and_snapshots_that_do_not_fit():
     with pytest.raises(TypeError, match="rng"):
         trainer.fit_epochs(X, None, y, perm, args, np.random.RandomState(0), good, loss,
                            correct, seconds, progress)
-    with pytest.raises(ValueError, match="perm of the 10 rows"):
+    with pytest.raises(ValueError, match="writeable perm of the 10 rows"):
         trainer.fit_epochs(X, None, y, perm[:5], args, rng, good, loss, correct, seconds,
                            progress)
     with pytest.raises(ValueError, match="writeable"):
