@@ -35,6 +35,7 @@ cdef extern from "fnn_kernels.h" nogil:
 cdef extern from "fnn_train.h" nogil:
     enum: FNN_SOFTMAX_ID
     long long fnn_monotonic_ns()
+    void fnn_prefetch_span(const void *p, size_t nbytes)
     unsigned int fnn_ftz_begin()
     void fnn_ftz_end(unsigned int csr)
     void fnn_bias_rows_f32(float *z, const float *b, Py_ssize_t rows, Py_ssize_t cols)

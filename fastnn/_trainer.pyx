@@ -405,6 +405,8 @@ cdef bint _gather(_Net *net, const real *X, const real *Y, const long long *labe
         if idx[r] < 0 or idx[r] >= n or (labels != NULL and not 0 <= labels[idx[r]] < n_out):
             return False
     for r in range(rows):
+        if r + 1 < rows:
+            fnn_prefetch_span(X + idx[r + 1] * n_in, n_in * sizeof(real))
         memcpy(xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(real))
     _gather_targets(net, Y, labels, idx, rows)
     return True
