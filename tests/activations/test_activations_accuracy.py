@@ -370,6 +370,32 @@ def test_softmax_edge_rows(dtype):
     assert fastnn.softmax(np.empty((3, 0), dtype=dtype)).shape == (3, 0)
 
 
+@pytest.mark.parametrize("shape", [(300, 10), (150, 7), (2, 1500), (1100, 1), (103, 16)])
+def test_softmax_of_many_short_rows_matches_reference(shape, dtype):
+    """Softmax runs whole groups of rows through one exp loop; rows of every
+    length, groups ending inside the array, a non-finite row among finite
+    ones in the same group (it stays alone in being NaN), and in place."""
+    rng = np.random.default_rng(shape[0] * shape[1])
+    x = (rng.standard_normal(shape) * 20).astype(dtype)
+    x[shape[0] // 2, 0] = np.nan
+    ref, shifted, _ = _softmax_ref(x)
+    got = checked(fastnn.softmax, x)
+    bad = shape[0] // 2
+    assert np.isnan(got[bad]).all()
+    keep = np.arange(shape[0]) != bad
+    eps = np.finfo(dtype).eps
+    # As test_softmax_matches_reference, plus the rounding of x - max in the
+    # working precision (half an ULP of it), which exp turns into a relative
+    # error: these rows' shifts reach -100.
+    relative = (shape[1] + np.abs(shifted[keep])) * eps / 2
+    allowed = 4 + relative * np.abs(ref[keep]) / ulp(ref[keep], dtype)
+    assert_within(got[keep].ravel(), ref[keep].ravel(), allowed.ravel(), dtype,
+                  x[keep].ravel(), "softmax")
+    in_place = x.copy()
+    fastnn.softmax(in_place, out=in_place)
+    assert np.array_equal(in_place, got, equal_nan=True)
+
+
 def test_derivative_maxima_not_exceeded(dtype):
     """Near x = 0 rounding could push sigma' above 1/4 and tanh' above 1
     (both within 4 ULP, but outside the functions' range)."""
