@@ -313,6 +313,8 @@ def test_dense_kernels_check_every_dimension_even_of_empty_arrays():
 # (fnn_small_gemm_fits in fnn_train.h: every dimension <= 64, n a whole
 # number of 2-vector tiles, a bounded amount of work).
 
+import os                                                    # noqa: E402
+import subprocess                                            # noqa: E402
 import sys                                                   # noqa: E402
 
 from fastnn import _dense, _kernels                          # noqa: E402
@@ -333,8 +335,10 @@ def test_small_kernel_runs_from_avx2_up_in_gcc_and_clang_builds():
         with pytest.raises(ValueError, match="no small product"):
             _dense.small_product(np.ones((16, 16), np.float32), np.ones((16, 16), np.float32))
 
+# (m, n, k): tails of rows; n of one AVX-512 vector after the 2-vector panels
+# (float 16, 48; double 8, 24).
 SMALL_SHAPES = [(32, 64, 64), (1, 16, 3), (5, 32, 17), (64, 16, 64), (7, 16, 64),
-                (3, 64, 1), (4, 32, 0), (13, 48, 9)]         # (m, n, k), tails of rows
+                (3, 64, 1), (4, 32, 0), (13, 48, 9), (6, 8, 5), (9, 24, 33)]
 
 
 def _product_error_bound(A, B, dtype):
@@ -358,6 +362,42 @@ def test_small_product_matches_a_float64_reference(m, n, k, dtype, trans_a):
     assert C.dtype == dtype and C.shape == (m, n)
     assert np.all(np.abs(C - exact) <= _product_error_bound(A.astype(np.float64),
                                                            B.astype(np.float64), dtype))
+
+
+_LEVEL_PROBE = r"""
+import sys, numpy as np
+from fastnn import _dense
+rng = np.random.default_rng(3)
+out = []
+for m, n, k, dtype in %r:
+    A = rng.standard_normal((m, k)).astype(dtype)
+    B = rng.standard_normal((k, n)).astype(dtype)
+    for trans_a in (False, True):
+        stored = np.ascontiguousarray(A.T) if trans_a else A
+        out.append(_dense.small_product(stored, B, trans_a).tobytes().hex())
+sys.stdout.write(" ".join(out))
+"""
+
+
+@needs_small_kernel
+def test_small_product_gives_the_same_bits_at_every_level():
+    """Each level's tile has its own vector width, but every C entry sums
+    its k products in the same order: AVX2 and AVX-512 agree bit for bit."""
+    levels = [c for c in _kernels.available_cpu_capabilities() if c != "baseline"]
+    if len(levels) < 2:
+        pytest.skip(f"this CPU runs only {levels}: nothing to compare")
+    cases = [(32, 64, 64, "float32"), (13, 48, 9, "float32"), (7, 16, 64, "float32"),
+             (9, 24, 33, "float64"), (6, 8, 5, "float64"), (16, 64, 16, "float64")]
+    runs = {}
+    for level in levels:
+        env = dict(os.environ, FASTNN_CPU_CAPABILITY=level)
+        run = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c",
+                              _LEVEL_PROBE % (cases,)], env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        runs[level] = run.stdout.split()
+    assert len(runs[levels[0]]) == 2 * len(cases)
+    assert all(runs[level] == runs[levels[0]] for level in levels)
 
 
 @needs_small_kernel

@@ -1,6 +1,7 @@
 /* Includes the template FNN_ISA_TEMPLATE once per instruction-set level of
- * fnn_dispatch.h, with ISA (the name suffix) and FNN_TARGET (the function
- * attribute) set; the template names its functions with INAME(f).  The
+ * fnn_dispatch.h, with ISA (the name suffix), FNN_TARGET (the function
+ * attribute) and FNN_VEC_BYTES (the level's vector register width) set; the
+ * template names its functions with INAME(f).  The
  * symbol names carry the level (..._isa_x86_64_v3), which is how
  * tools/check_wheel_isa.py tells dispatched code from baseline code. */
 #define FNN_ICAT_(a, b) a##_##b
@@ -9,20 +10,26 @@
 
 #define ISA isa_baseline
 #define FNN_TARGET
+#define FNN_VEC_BYTES 16
 #include FNN_ISA_TEMPLATE
+#undef FNN_VEC_BYTES
 #undef FNN_TARGET
 #undef ISA
 
 #ifdef FNN_HAVE_ISA_DISPATCH
 #define ISA isa_x86_64_v3
 #define FNN_TARGET __attribute__((target("arch=x86-64-v3")))
+#define FNN_VEC_BYTES 32
 #include FNN_ISA_TEMPLATE
+#undef FNN_VEC_BYTES
 #undef FNN_TARGET
 #undef ISA
 
 #define ISA isa_x86_64_v4
 #define FNN_TARGET __attribute__((target("arch=x86-64-v4")))
+#define FNN_VEC_BYTES 64
 #include FNN_ISA_TEMPLATE
+#undef FNN_VEC_BYTES
 #undef FNN_TARGET
 #undef ISA
 #endif

@@ -88,12 +88,15 @@ FNN_TRAIN_DECLARE(double, f64)
 #undef FNN_TRAIN_DECLARE
 
 /* The small-product kernel (fnn_train_impl.h) takes row-major
- * C[m, n] = op(A) B with every dimension at most FNN_SMALL_GEMM_MAX_DIM, n a
- * whole number of its 2-vector tiles, and at most FNN_SMALL_GEMM_MAX_BYTES
+ * C[m, n] = op(A) B with every dimension at most FNN_SMALL_GEMM_MAX_DIM,
+ * rows of n a whole number of FNN_SMALL_GEMM_ROW_BYTES (the AVX2 tile's two
+ * 32-byte vectors, one AVX-512 vector), and at most FNN_SMALL_GEMM_MAX_BYTES
  * of multiply-adds x element size; BLAS does the rest.  The bounds are where
  * it stopped beating OpenBLAS on a 2-core AVX2 VM, one thread: float
  * 32x64x64 1.5x faster, 64x64x64 1.0x; double 32x64x64 1.0x, 64x64x64 0.7x;
- * 4 or 16 rows 2-5x faster.  It needs GCC's vector extension (GCC, Clang);
+ * 4 or 16 rows 2-5x faster.  The AVX-512 tile is twice as fast on Zen 4,
+ * yet double 32x64x64 there gained nothing against OpenBLAS's own AVX-512
+ * kernels in a digits epoch, so the bounds hold for every level.  It needs GCC's vector extension (GCC, Clang);
  * elsewhere every product goes to BLAS.  It runs from the AVX2 level up: on
  * the SSE2 baseline the tile's 16 half-vectors spill (a digits epoch 17x
  * slower than BLAS, measured on Zen 4), and BLAS picks its own SIMD level
@@ -101,7 +104,7 @@ FNN_TRAIN_DECLARE(double, f64)
 #if defined(__GNUC__) || defined(__clang__)
 #define FNN_HAVE_SMALL_GEMM 1
 #endif
-enum { FNN_SMALL_GEMM_VEC_BYTES = 32, FNN_SMALL_GEMM_MAX_DIM = 64,
+enum { FNN_SMALL_GEMM_ROW_BYTES = 64, FNN_SMALL_GEMM_MAX_DIM = 64,
        FNN_SMALL_GEMM_MAX_BYTES = 1 << 19 };
 
 static inline int fnn_small_gemm_fits(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, size_t elem)
@@ -110,7 +113,7 @@ static inline int fnn_small_gemm_fits(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, siz
     return fnn_isa_level() >= FNN_ISA_AVX2
         && m <= FNN_SMALL_GEMM_MAX_DIM && n <= FNN_SMALL_GEMM_MAX_DIM
         && k <= FNN_SMALL_GEMM_MAX_DIM
-        && n % (ptrdiff_t)(2 * FNN_SMALL_GEMM_VEC_BYTES / elem) == 0
+        && n % (ptrdiff_t)(FNN_SMALL_GEMM_ROW_BYTES / elem) == 0
         && (size_t)(m * n * k) * elem <= FNN_SMALL_GEMM_MAX_BYTES;
 #else
     (void)m; (void)n; (void)k; (void)elem;
