@@ -72,8 +72,8 @@ def _extension(name, c_sources):
 # the C translation units it calls (fastnn/_fnn.pxd declares them).
 extensions = [
     _extension("_kernels", ["fnn_kernels.c"]),
-    _extension("_dense", ["fnn_kernels.c", "fnn_train.c"]),
-    _extension("_trainer", ["fnn_kernels.c", "fnn_train.c"]),
+    _extension("_dense", ["fnn_kernels.c", "fnn_train.c", "fnn_pool.c", "fnn_parallel.c"]),
+    _extension("_trainer", ["fnn_kernels.c", "fnn_train.c", "fnn_pool.c", "fnn_parallel.c"]),
 ]
 
 setup(

@@ -9,9 +9,10 @@
 # (see _gemm).  Small products (fnn_small_gemm_fits) run fastnn's own
 # register-tiled kernel on the calling thread instead.  Everything else --
 # bias, activation, loss gradient, column sums, optimizer -- is a single pass
-# over memory in C (fnn_kernels.h, fnn_train.h) on one thread: the matrices
-# of a mini-batch are small, and the only parallelism is BLAS's own, so the
-# two thread pools never compete.
+# over memory in C (fnn_kernels.h, fnn_train.h).  The dense layer's products
+# use BLAS's threads; the training loop on several threads splits its large
+# products over fastnn's own pool instead (fnn_parallel.h), so that one pool
+# is busy at a time.
 cimport numpy as cnp
 from libc.string cimport memset
 from scipy.linalg.cython_blas cimport sgemm, dgemm
@@ -28,13 +29,15 @@ cdef enum:
 
 cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k, real alpha,
                        const real *a, int lda, const real *b, int ldb, real beta,
-                       real *c, int ldc) noexcept nogil:
+                       real *c, int ldc, int threads=1) noexcept nogil:
     """Row-major C[m, n] = alpha * op(A) @ op(B) + beta * C.
 
     A row-major matrix with leading dimension ld is, to column-major BLAS, its
     transpose with the same ld; hence C^T = op(B)^T op(A)^T: B goes first.
     Small products (fnn_small_gemm_fits) run fastnn's own register-tiled
-    kernel instead, which skips BLAS's packing.
+    kernel instead, which skips BLAS's packing.  threads > 1 (the training
+    loop's, with BLAS set to one thread) splits a large product over
+    fastnn's pool (fnn_parallel.h).
     """
     cdef char ta = b'T' if trans_b else b'N'
     cdef char tb = b'T' if trans_a else b'N'
@@ -51,7 +54,14 @@ cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k, real alp
     lda = max(lda, 1)
     ldb = max(ldb, 1)
     ldc = max(ldc, 1)
-    if real is float:
+    if threads > 1:
+        if real is float:
+            fnn_sgemm_split(<fnn_sgemm_fn>sgemm, ta, tb, n, m, k, alpha, b, ldb, a, lda,
+                            beta, c, ldc, threads)
+        else:
+            fnn_dgemm_split(<fnn_dgemm_fn>dgemm, ta, tb, n, m, k, alpha, b, ldb, a, lda,
+                            beta, c, ldc, threads)
+    elif real is float:
         sgemm(&ta, &tb, &n, &m, &k, &alpha, <float *>b, &ldb, <float *>a, &lda,
               &beta, c, &ldc)
     else:

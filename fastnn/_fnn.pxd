@@ -35,7 +35,6 @@ cdef extern from "fnn_kernels.h" nogil:
 cdef extern from "fnn_train.h" nogil:
     enum: FNN_SOFTMAX_ID
     long long fnn_monotonic_ns()
-    void fnn_prefetch_span(const void *p, size_t nbytes)
     unsigned int fnn_ftz_begin()
     void fnn_ftz_end(unsigned int csr)
     void fnn_bias_rows_f32(float *z, const float *b, Py_ssize_t rows, Py_ssize_t cols)
@@ -107,3 +106,30 @@ cdef inline int _select_isa(object request):
     with the same value, so all of them run the same level."""
     cdef bytes name = (request or "").encode("ascii", "replace")
     return fnn_isa_select(name)
+
+cdef extern from "fnn_parallel.h" nogil:
+    void fnn_sgd_par_f32(float *w, const float *g, float *buf, Py_ssize_t n, float lr,
+                         float momentum, int nesterov, int threads)
+    void fnn_sgd_par_f64(double *w, const double *g, double *buf, Py_ssize_t n, double lr,
+                         double momentum, int nesterov, int threads)
+    void fnn_adam_par_f32(float *w, const float *g, float *m, float *v, Py_ssize_t n,
+                          float step_size, float beta1, float beta2, float inv_bc2_sqrt,
+                          float eps, int threads)
+    void fnn_adam_par_f64(double *w, const double *g, double *m, double *v, Py_ssize_t n,
+                          double step_size, double beta1, double beta2, double inv_bc2_sqrt,
+                          double eps, int threads)
+    void fnn_gather_rows(const void *rows, size_t row_bytes, const long long *idx,
+                         Py_ssize_t n_rows, void *out, size_t elem, int threads)
+    # Function-pointer types, opaque here: only cast to and passed on.
+    ctypedef void *fnn_sgemm_fn
+    ctypedef void *fnn_dgemm_fn
+    int fnn_blas_threads_bind(const void *gemm)
+    int fnn_blas_get_threads()
+    void fnn_blas_single_begin()
+    void fnn_blas_single_end()
+    void fnn_sgemm_split(fnn_sgemm_fn gemm, char ta, char tb, int m, int n, int k, float alpha,
+                         const float *a, int lda, const float *b, int ldb, float beta,
+                         float *c, int ldc, int threads)
+    void fnn_dgemm_split(fnn_dgemm_fn gemm, char ta, char tb, int m, int n, int k,
+                         double alpha, const double *a, int lda, const double *b, int ldb,
+                         double beta, double *c, int ldc, int threads)

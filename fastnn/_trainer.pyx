@@ -38,14 +38,21 @@ import operator
 
 import numpy as np
 
+from fastnn._kernels import get_num_threads
 from fastnn._fnn cimport *
 from fastnn._dense cimport *
+from scipy.linalg.cython_blas cimport sgemm
 
 cdef extern from "fnn_kernels.h":
     enum: FNN_IDENTITY
     enum: FNN_SIGMOID
 
 cnp.import_array()
+
+# Whether the epoch can run on several threads of its own: it needs to set
+# BLAS to one thread meanwhile (fnn_parallel.h), in the library that holds
+# the sgemm scipy hands out.
+cdef bint _BLAS_THREADS_BOUND = fnn_blas_threads_bind(<const void *>sgemm)
 
 # This module's copy of the kernels runs the SIMD level _kernels runs
 # (FASTNN_CPU_CAPABILITY, read once at load; _kernels warns about it).
@@ -86,13 +93,14 @@ cdef enum:
     _PARAMS_NOT_FINITE = -4
 PARAMS_NOT_FINITE = int(_PARAMS_NOT_FINITE)
 
-# The optimizer update and the batch gather run on the training thread, and
-# the products on BLAS's threads: one pool at a time.  An OpenMP split of the
-# update and gather (above 2^15 elements) was measured on a 2-core VM and
-# removed: with BLAS on 2 threads, OpenMP's spinning threads took the cores
-# BLAS's threads meet on (a 784-256-10 epoch 7x slower); with BLAS on 1
-# thread it gained nothing (313 vs 318 ms on 20,000 rows) when the pool
-# spins between regions, and lost 1.7x when it sleeps (a wake costs ~200 us).
+# On one thread the products run on BLAS's own threads.  On several
+# (fastnn.get_num_threads(), at most BLAS's count) the whole epoch runs on
+# fastnn's pool (fnn_pool.h): BLAS is held at one thread, a large product
+# is split into one single-threaded BLAS call per thread, and the update and
+# the gather into shares.  Two pools at once do not work on a 2-core VM:
+# OpenMP's or any other threads, spinning beside OpenBLAS's between
+# products, made the 784-256-10 epoch 2-7x slower.  The split keeps one pool
+# busy at a time; the 2-thread epoch went from ~300 to ~240 ms (Zen 4).
 
 # The largest dimension a 32-bit-int BLAS call takes (INT_MAX).
 cdef Py_ssize_t _BLAS_INT_MAX = 2147483647
@@ -132,6 +140,9 @@ cdef struct _Net:
     # Parameters, gradients (flat, the network's own buffers).
     void *params
     void *grads
+    # Threads of the passes that split (fnn_parallel.h): fastnn's thread
+    # count, read by Trainer._bind in the calling thread.
+    int threads
 
 
 cdef struct _Opt:
@@ -310,7 +321,7 @@ cdef void _forward_layers(_Net *net, const real *x, Py_ssize_t rows) noexcept no
     for l in range(net.n_layers):
         _gemm(False, False, <int>rows, <int>net.sizes[l + 1], <int>net.sizes[l], <real>1,
               inp, <int>net.sizes[l], p + net.w_off[l], <int>net.sizes[l + 1], <real>0,
-              <real *>net.z[l], <int>net.sizes[l + 1])
+              <real *>net.z[l], <int>net.sizes[l + 1], net.threads)
         _bias_activation(<real *>net.z[l], <real *>net.a[l], p + net.b_off[l], rows,
                          net.sizes[l + 1], net.act[l], net.param[l])
         inp = <real *>net.a[l]
@@ -342,7 +353,7 @@ cdef double _backward_layers(_Net *net, const real *x, Py_ssize_t rows,
         memset(g + net.b_off[l], 0, n_out * sizeof(real))
         _colsum_add(dz, g + net.b_off[l], rows, n_out)
         _gemm(True, False, <int>n_in, <int>n_out, <int>rows, <real>1, inp, <int>n_in,
-              dz, <int>n_out, <real>0, g + net.w_off[l], <int>n_out)
+              dz, <int>n_out, <real>0, g + net.w_off[l], <int>n_out, net.threads)
         if net.l2 != 0:
             if real is float:
                 penalty += fnn_l2_grad_f32(p + net.w_off[l], g + net.w_off[l],
@@ -352,15 +363,15 @@ cdef double _backward_layers(_Net *net, const real *x, Py_ssize_t rows,
                                            n_in * n_out, net.l2 * net.l2_div)
         if l > 0:
             _gemm(False, True, <int>rows, <int>n_in, <int>n_out, <real>1, dz, <int>n_out,
-                  p + net.w_off[l], <int>n_out, <real>0, da, <int>n_in)
+                  p + net.w_off[l], <int>n_out, <real>0, da, <int>n_in, net.threads)
             _activation_backward(da, <real *>net.saved[l - 1], da, rows, n_in,
                                  net.act[l - 1], net.param[l - 1])
             tmp = dz
             dz = da
             da = tmp
         if opt != NULL:
-            _update_span(opt, p, g, net.w_off[l], n_in * n_out)
-            _update_span(opt, p, g, net.b_off[l], n_out)
+            _update_span(opt, p, g, net.w_off[l], n_in * n_out, net.threads)
+            _update_span(opt, p, g, net.b_off[l], n_out, net.threads)
     return 0.5 * net.l2 * net.l2_div * penalty
 
 
@@ -376,23 +387,27 @@ cdef void _begin_update(_Opt *opt) noexcept nogil:
 
 
 cdef void _update_span(_Opt *opt, real *w, const real *g, Py_ssize_t off,
-                       Py_ssize_t n) noexcept nogil:
-    """The optimizer step of the parameters w[off:off + n]."""
+                       Py_ssize_t n, int threads) noexcept nogil:
+    """The optimizer step of the parameters w[off:off + n], on `threads`
+    threads when large (fnn_parallel.h)."""
     if real is float:
         if opt.kind == FNN_SGD:
-            fnn_sgd_f32(w + off, g + off, <float *>opt.s1 + off if opt.s1 != NULL else NULL,
-                        n, <float>opt.lr, <float>opt.momentum, opt.nesterov)
+            fnn_sgd_par_f32(w + off, g + off,
+                            <float *>opt.s1 + off if opt.s1 != NULL else NULL, n,
+                            <float>opt.lr, <float>opt.momentum, opt.nesterov, threads)
         else:
-            fnn_adam_f32(w + off, g + off, <float *>opt.s1 + off, <float *>opt.s2 + off, n,
-                         <float>opt.step_size, <float>opt.beta1, <float>opt.beta2,
-                         <float>opt.inv_bc2_sqrt, <float>opt.eps)
+            fnn_adam_par_f32(w + off, g + off, <float *>opt.s1 + off, <float *>opt.s2 + off,
+                             n, <float>opt.step_size, <float>opt.beta1, <float>opt.beta2,
+                             <float>opt.inv_bc2_sqrt, <float>opt.eps, threads)
     else:
         if opt.kind == FNN_SGD:
-            fnn_sgd_f64(w + off, g + off, <double *>opt.s1 + off if opt.s1 != NULL else NULL,
-                        n, opt.lr, opt.momentum, opt.nesterov)
+            fnn_sgd_par_f64(w + off, g + off,
+                            <double *>opt.s1 + off if opt.s1 != NULL else NULL, n,
+                            opt.lr, opt.momentum, opt.nesterov, threads)
         else:
-            fnn_adam_f64(w + off, g + off, <double *>opt.s1 + off, <double *>opt.s2 + off, n,
-                         opt.step_size, opt.beta1, opt.beta2, opt.inv_bc2_sqrt, opt.eps)
+            fnn_adam_par_f64(w + off, g + off, <double *>opt.s1 + off,
+                             <double *>opt.s2 + off, n, opt.step_size, opt.beta1,
+                             opt.beta2, opt.inv_bc2_sqrt, opt.eps, threads)
 
 
 cdef bint _gather(_Net *net, const real *X, const real *Y, const long long *labels,
@@ -404,10 +419,7 @@ cdef bint _gather(_Net *net, const real *X, const real *Y, const long long *labe
     for r in range(rows):
         if idx[r] < 0 or idx[r] >= n or (labels != NULL and not 0 <= labels[idx[r]] < n_out):
             return False
-    for r in range(rows):
-        if r + 1 < rows:
-            fnn_prefetch_span(X + idx[r + 1] * n_in, n_in * sizeof(real))
-        memcpy(xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(real))
+    fnn_gather_rows(X, n_in * sizeof(real), idx, rows, xb, sizeof(real), net.threads)
     _gather_targets(net, Y, labels, idx, rows)
     return True
 
@@ -933,6 +945,7 @@ cdef class Trainer:
         self.net.l2_div = 1
         self.net.sw = NULL
         self.net.batch = batch
+        self.net.threads = 1
         self._ptrs = np.array([arr.ctypes.data for arr in self._z + self._a + self._saved],
                               dtype=np.uintp)
         cdef void **ptrs = <void **>cnp.PyArray_DATA(self._ptrs)
@@ -978,6 +991,10 @@ cdef class Trainer:
                 or not cnp.PyArray_ISBEHAVED_RO(perm)):
             raise ValueError("perm must be a contiguous, aligned, native 1-D int64 array")
         memset(opt, 0, sizeof(_Opt))
+        # fastnn's thread count, but no more than BLAS may use: a user who
+        # limited BLAS to one thread (threadpoolctl) gets one-thread epochs.
+        self.net.threads = (min(get_num_threads(), fnn_blas_get_threads())
+                            if _BLAS_THREADS_BOUND else 1)
         b.update = optimizer is not None
         if b.update:
             self._bind_optimizer(optimizer, opt)
@@ -1051,8 +1068,11 @@ cdef class Trainer:
         the parameters or the optimizer state returns bad_batch
         PARAMS_NOT_FINITE (the check runs compiled, after the last batch).
 
-        The products run on BLAS's threads, everything else on the calling
-        thread; the results do not depend on fastnn's thread count.
+        On one thread the products run on BLAS's threads and everything else
+        on the calling thread; on several (fastnn's count, at most BLAS's)
+        everything runs on fastnn's pool with BLAS held at one thread.  The
+        results are the same bits for a given thread count; across counts
+        only BLAS's rounding may differ.
 
         Python's signal handlers run every ~20 ms between mini-batches; an
         exception they raise (KeyboardInterrupt for Ctrl-C) propagates from
@@ -1073,12 +1093,16 @@ cdef class Trainer:
         cdef int bad
         cdef long long last_check = fnn_monotonic_ns()
         with nogil:
+            if self.net.threads > 1:
+                fnn_blas_single_begin()
             if self.typenum == cnp.NPY_FLOAT32:
                 bad = _run_epoch[float](&self.net, &opt, &b, <float>0, &loss_sum, &correct,
                                         &last_check)
             else:
                 bad = _run_epoch[double](&self.net, &opt, &b, <double>0, &loss_sum, &correct,
                                          &last_check)
+            if self.net.threads > 1:
+                fnn_blas_single_end()
         if check_finite and bad == -1 and not (
                 _all_finite(self._params)
                 and (not b.update or (_all_finite(optimizer["s1"])
@@ -1168,12 +1192,16 @@ cdef class Trainer:
         log.done = 0
         cdef int status
         with nogil:
+            if self.net.threads > 1:
+                fnn_blas_single_begin()
             if self.typenum == cnp.NPY_FLOAT32:
                 status = _run_epochs[float](&self.net, &opt, &b, <float>0, bitgen, n_epochs,
                                             &snap, &log)
             else:
                 status = _run_epochs[double](&self.net, &opt, &b, <double>0, bitgen, n_epochs,
                                              &snap, &log)
+            if self.net.threads > 1:
+                fnn_blas_single_end()
         (<long long *>cnp.PyArray_DATA(progress))[0] = log.done
         (<long long *>cnp.PyArray_DATA(progress))[1] = opt.step
         self._raise_for(status, &b)

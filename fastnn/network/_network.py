@@ -53,9 +53,13 @@ class Network(_TrainingMixin, _PersistenceMixin, _InteropMixin):
     memory-safe (the parameter buffer is allocated once and never
     reallocated) and see the weights as the training loop is updating
     them, possibly a mix of consecutive mini-batch updates.  Training
-    releases the GIL; the training loop's own passes run on one thread and
-    only the BLAS products use BLAS's threads
-    (``threadpoolctl.threadpool_limits`` sets them).
+    releases the GIL.  At one thread (``fastnn.set_num_threads(1)``) the
+    training loop's own passes run on the calling thread and only the BLAS
+    products use BLAS's threads; at more (fastnn's count, at most BLAS's,
+    which ``threadpoolctl.threadpool_limits`` sets) the whole epoch runs on
+    fastnn's threads, large products split into single-threaded BLAS calls,
+    while BLAS is held at one thread.  A given thread count gives the same
+    bits every time.
 
     Copies: ``pickle``, :func:`copy.deepcopy` and :func:`copy.copy` (the
     same independent copy as deepcopy) keep the configuration, the

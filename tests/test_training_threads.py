@@ -1,0 +1,125 @@
+"""The training epoch on fastnn's own threads (fnn_pool.h): with more than
+one thread, a large product is split into single-threaded BLAS calls, and
+the optimizer update and the gather into shares, while BLAS is held at one
+thread.  Reproducible for a given thread count, close to one thread, BLAS's
+count restored, and safe with two Python threads training at once."""
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import fastnn
+
+threadpoolctl = pytest.importorskip("threadpoolctl")
+
+# Large enough that every split applies: products of 128 x 256 x 300
+# multiply-adds (> 2^20), W_0 of 76,800 parameters and batches of
+# 128 x 300 inputs (> 2^15).
+SIZES, BATCH, ROWS = [300, 256, 10], 128, 1024
+
+def _cpus():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+needs_two_cpus = pytest.mark.skipif(_cpus() < 2 or not fastnn._kernels.openmp_enabled(),
+                                    reason="one CPU (or no OpenMP): epochs run on one thread")
+
+
+@pytest.fixture
+def restore_threads():
+    before = fastnn.get_num_threads()
+    yield
+    fastnn.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((ROWS, SIZES[0])), rng.integers(0, SIZES[-1], ROWS)
+
+
+def _trained(data, dtype, threads, epochs=2):
+    fastnn.set_num_threads(threads)
+    net = fastnn.Network(SIZES, ["relu", "softmax"], loss="cross_entropy", dtype=dtype, seed=0)
+    net.fit(*data, epochs=epochs, batch_size=BATCH)
+    return net._flat.copy()
+
+
+def _scipy_blas_threads():
+    """Thread counts of the OpenBLAS libraries loaded (scipy's among them)."""
+    return sorted(info["num_threads"] for info in threadpoolctl.threadpool_info()
+                  if info["internal_api"] == "openblas")
+
+
+@needs_two_cpus
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_two_thread_epochs_are_reproducible_and_close_to_one_thread(data, dtype,
+                                                                    restore_threads):
+    two = _trained(data, dtype, 2)
+    assert np.array_equal(two, _trained(data, dtype, 2))
+    one = _trained(data, dtype, 1)
+    # Only BLAS's rounding may differ (its own threads at one fastnn
+    # thread, split single-threaded calls at two): two epochs stay close.
+    tolerance = 1e-4 if dtype == "float32" else 1e-10
+    assert np.isfinite(two).all() and np.abs(one - two).max() <= tolerance
+
+
+@needs_two_cpus
+def test_blas_is_held_at_one_thread_during_the_epoch_and_restored(data, restore_threads):
+    before = _scipy_blas_threads()
+    seen = []
+    done = threading.Event()
+
+    def fit():
+        try:
+            _trained(data, "float32", 2, epochs=60)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=fit)
+    thread.start()
+    while not done.is_set():
+        seen.append(_scipy_blas_threads())
+        time.sleep(0.005)
+    thread.join()
+    assert any(1 in counts for counts in seen)         # held at one while training
+    assert _scipy_blas_threads() == before             # and put back after
+
+
+@needs_two_cpus
+def test_a_blas_limit_of_one_keeps_the_epoch_on_one_thread(data, restore_threads):
+    """threadpoolctl's BLAS limit bounds the epoch's threads: at BLAS 1 a
+    two-thread fastnn trains as one thread does."""
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        limited = _trained(data, "float64", 2)
+        one = _trained(data, "float64", 1)
+    assert np.array_equal(limited, one)
+
+
+@needs_two_cpus
+def test_two_python_threads_training_at_once(data, restore_threads):
+    """The pool takes one epoch at a time; the other runs on its own thread,
+    and BLAS's count comes back once both have finished."""
+    before = _scipy_blas_threads()
+    alone = {dtype: _trained(data, dtype, 2) for dtype in ("float32", "float64")}
+    results, errors = {}, []
+
+    def fit(dtype):
+        try:
+            for _ in range(3):
+                results[dtype] = _trained(data, dtype, 2)
+        except Exception as exc:          # noqa: BLE001 -- reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fit, args=(dtype,)) for dtype in alone]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors and not any(thread.is_alive() for thread in threads)
+    for dtype, expected in alone.items():
+        tolerance = 1e-4 if dtype == "float32" else 1e-10
+        assert np.abs(results[dtype] - expected).max() <= tolerance
+    assert _scipy_blas_threads() == before
