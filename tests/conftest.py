@@ -15,6 +15,15 @@ for _helpers in (_TESTS, os.path.join(_TESTS, "interop")):
     sys.path.insert(0, _helpers)
 
 
+@pytest.fixture
+def restore_threads():
+    """fastnn's thread count as it was before the test (yielded) and after."""
+    import fastnn
+    before = fastnn.get_num_threads()
+    yield before
+    fastnn.set_num_threads(before)
+
+
 @pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])
 def dtype(request):
     return request.param

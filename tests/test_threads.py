@@ -20,13 +20,6 @@ NAMES = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus",
 N_LARGE = 300_000          # > PARALLEL_MIN (2**15): split across threads
 
 
-@pytest.fixture
-def restore_threads():
-    before = fastnn.get_num_threads()
-    yield before
-    fastnn.set_num_threads(before)
-
-
 def _with_threads(n, fn, *args, **kwargs):
     fastnn.set_num_threads(n)
     return fn(*args, **kwargs)

@@ -16,13 +16,6 @@ needs_openmp = pytest.mark.skipif(not _kernels.openmp_enabled(),
                                   reason="built without OpenMP: one thread only")
 
 
-@pytest.fixture
-def restore_threads():
-    before = fastnn.get_num_threads()
-    yield
-    fastnn.set_num_threads(before)
-
-
 def _data(n, n_in, n_out, dtype, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, n_in)).astype(dtype)

@@ -27,13 +27,6 @@ needs_two_cpus = pytest.mark.skipif(_cpus() < 2 or not fastnn._kernels.openmp_en
                                     reason="one CPU (or no OpenMP): epochs run on one thread")
 
 
-@pytest.fixture
-def restore_threads():
-    before = fastnn.get_num_threads()
-    yield
-    fastnn.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(0)
