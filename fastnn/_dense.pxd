@@ -205,3 +205,11 @@ cdef inline void _dense_backward_impl(const real *grad_a, const real *saved, rea
         # grad_X = dZ W^T.
         _gemm(False, not trans_w, <int>n, <int>n_in, <int>n_out, <real>1, dz,
               <int>n_out, w, ldw, <real>0, grad_x, <int>n_in)
+
+
+# ---------------------------------------------------------------- BLAS threads
+# Defined in _dense.pyx, shared with the training loop (one counter for the
+# process's single-thread sections of scipy's BLAS; see _dense.pyx).
+cdef bint _single_begin() noexcept nogil
+cdef void _single_end() noexcept nogil
+cdef int _blas_user_threads() noexcept nogil

@@ -7,6 +7,10 @@ from typing_extensions import disjoint_base
 
 _Array = NDArray[np.floating[Any]]
 
+# Cython's table of the C functions fastnn._trainer cimports (BLAS's
+# single-thread sections).
+__pyx_capi__: dict[str, Any]
+
 def simd_selected() -> str: ...
 def dense_forward_into(X: _Array, W: _Array, b: _Array, act: int, param: float,
                        Z: _Array, A: _Array) -> None: ...

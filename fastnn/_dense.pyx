@@ -243,8 +243,10 @@ def observed_blas_threads():
     return [_observed[i] for i in range(_n_observed)]
 
 
-cdef inline bint _single_begin() noexcept nogil:
-    """Pin scipy's BLAS to one thread (see above); True if _single_end is due."""
+cdef bint _single_begin() noexcept nogil:
+    """Pin scipy's BLAS to one thread (see above); True if _single_end is due.
+    Also the training loop's hold while it runs on fastnn's threads (one
+    counter for both, so that neither restores under the other)."""
     global _single_holders, _saved_threads
     if _blas_set_threads == NULL:
         return False
@@ -258,13 +260,25 @@ cdef inline bint _single_begin() noexcept nogil:
     return True
 
 
-cdef inline void _single_end() noexcept nogil:
+cdef void _single_end() noexcept nogil:
     global _single_holders
     PyThread_acquire_lock(_blas_lock, 1)
     _single_holders -= 1
     if _single_holders == 0 and _saved_threads > 1:
         _blas_set_threads(_saved_threads)
     PyThread_release_lock(_blas_lock)
+
+
+cdef int _blas_user_threads() noexcept nogil:
+    """BLAS's thread count as set outside fastnn's single-thread sections
+    (the one the first of them saved while any is open); 1 if unbound."""
+    cdef int n
+    if _blas_get_threads == NULL:
+        return 1
+    PyThread_acquire_lock(_blas_lock, 1)
+    n = _saved_threads if _single_holders > 0 else _blas_get_threads()
+    PyThread_release_lock(_blas_lock)
+    return n
 
 
 cdef inline bint _all_finite(const void *data, Py_ssize_t n, bint is_float) noexcept nogil:

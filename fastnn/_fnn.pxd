@@ -123,10 +123,6 @@ cdef extern from "fnn_parallel.h" nogil:
     # Function-pointer types, opaque here: only cast to and passed on.
     ctypedef void *fnn_sgemm_fn
     ctypedef void *fnn_dgemm_fn
-    int fnn_blas_threads_bind(const void *gemm)
-    int fnn_blas_get_threads()
-    void fnn_blas_single_begin()
-    void fnn_blas_single_end()
     void fnn_sgemm_split(fnn_sgemm_fn gemm, char ta, char tb, int m, int n, int k, float alpha,
                          const float *a, int lda, const float *b, int ldb, float beta,
                          float *c, int ldc, int threads)

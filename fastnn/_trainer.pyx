@@ -41,7 +41,7 @@ import numpy as np
 from fastnn._kernels import get_num_threads
 from fastnn._fnn cimport *
 from fastnn._dense cimport *
-from scipy.linalg.cython_blas cimport sgemm
+from fastnn._dense import blas_threads_bound
 
 cdef extern from "fnn_kernels.h":
     enum: FNN_IDENTITY
@@ -49,10 +49,9 @@ cdef extern from "fnn_kernels.h":
 
 cnp.import_array()
 
-# Whether the epoch can run on several threads of its own: it needs to set
-# BLAS to one thread meanwhile (fnn_parallel.h), in the library that holds
-# the sgemm scipy hands out.
-cdef bint _BLAS_THREADS_BOUND = fnn_blas_threads_bind(<const void *>sgemm)
+# Whether the epoch can run on several threads of its own: it must hold
+# scipy's BLAS at one thread meanwhile (_dense's _single_begin).
+cdef bint _BLAS_THREADS_BOUND = blas_threads_bound()
 
 # This module's copy of the kernels runs the SIMD level _kernels runs
 # (FASTNN_CPU_CAPABILITY, read once at load; _kernels warns about it).
@@ -993,7 +992,7 @@ cdef class Trainer:
         memset(opt, 0, sizeof(_Opt))
         # fastnn's thread count, but no more than BLAS may use: a user who
         # limited BLAS to one thread (threadpoolctl) gets one-thread epochs.
-        self.net.threads = (min(get_num_threads(), fnn_blas_get_threads())
+        self.net.threads = (min(get_num_threads(), _blas_user_threads())
                             if _BLAS_THREADS_BOUND else 1)
         b.update = optimizer is not None
         if b.update:
@@ -1070,9 +1069,10 @@ cdef class Trainer:
 
         On one thread the products run on BLAS's threads and everything else
         on the calling thread; on several (fastnn's count, at most BLAS's)
-        everything runs on fastnn's pool with BLAS held at one thread.  The
-        results are the same bits for a given thread count; across counts
-        only BLAS's rounding may differ.
+        everything runs on fastnn's pool with BLAS held at one thread (an
+        epoch that finds the pool busy runs on the calling thread).  The
+        results are the same bits for a given thread count and pool; across
+        those only BLAS's rounding may differ.
 
         Python's signal handlers run every ~20 ms between mini-batches; an
         exception they raise (KeyboardInterrupt for Ctrl-C) propagates from
@@ -1092,17 +1092,17 @@ cdef class Trainer:
         cdef Py_ssize_t correct = 0
         cdef int bad
         cdef long long last_check = fnn_monotonic_ns()
+        cdef bint held
         with nogil:
-            if self.net.threads > 1:
-                fnn_blas_single_begin()
+            held = self.net.threads > 1 and _single_begin()
             if self.typenum == cnp.NPY_FLOAT32:
                 bad = _run_epoch[float](&self.net, &opt, &b, <float>0, &loss_sum, &correct,
                                         &last_check)
             else:
                 bad = _run_epoch[double](&self.net, &opt, &b, <double>0, &loss_sum, &correct,
                                          &last_check)
-            if self.net.threads > 1:
-                fnn_blas_single_end()
+            if held:
+                _single_end()
         if check_finite and bad == -1 and not (
                 _all_finite(self._params)
                 and (not b.update or (_all_finite(optimizer["s1"])
@@ -1191,17 +1191,17 @@ cdef class Trainer:
         log.seconds = <double *>cnp.PyArray_DATA(seconds)
         log.done = 0
         cdef int status
+        cdef bint held
         with nogil:
-            if self.net.threads > 1:
-                fnn_blas_single_begin()
+            held = self.net.threads > 1 and _single_begin()
             if self.typenum == cnp.NPY_FLOAT32:
                 status = _run_epochs[float](&self.net, &opt, &b, <float>0, bitgen, n_epochs,
                                             &snap, &log)
             else:
                 status = _run_epochs[double](&self.net, &opt, &b, <double>0, bitgen, n_epochs,
                                              &snap, &log)
-            if self.net.threads > 1:
-                fnn_blas_single_end()
+            if held:
+                _single_end()
         (<long long *>cnp.PyArray_DATA(progress))[0] = log.done
         (<long long *>cnp.PyArray_DATA(progress))[1] = opt.step
         self._raise_for(status, &b)

@@ -59,7 +59,8 @@ class Network(_TrainingMixin, _PersistenceMixin, _InteropMixin):
     which ``threadpoolctl.threadpool_limits`` sets) the whole epoch runs on
     fastnn's threads, large products split into single-threaded BLAS calls,
     while BLAS is held at one thread.  A given thread count gives the same
-    bits every time.
+    bits every time, unless two epochs run at once: the pool takes one, and
+    the other runs on its own thread, its products unsplit.
 
     Copies: ``pickle``, :func:`copy.deepcopy` and :func:`copy.copy` (the
     same independent copy as deepcopy) keep the configuration, the

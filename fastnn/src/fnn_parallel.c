@@ -1,6 +1,5 @@
 /* fnn_parallel.h's passes: each splits its elements into one contiguous
  * share per part of an fnn_pool job. */
-#define _GNU_SOURCE 1          /* dladdr */
 #include <string.h>
 
 #include "fnn_parallel.h"
@@ -86,76 +85,6 @@ void fnn_gather_rows(const void *rows, size_t row_bytes, const long long *idx,
     else
         fnn_pool_run(threads, fnn_gather_part, &job);
 }
-
-/* ---- BLAS thread count ---- */
-
-typedef void (*fnn_set_threads_fn)(int);
-typedef int (*fnn_get_threads_fn)(void);
-static fnn_set_threads_fn fnn_blas_set;
-static fnn_get_threads_fn fnn_blas_get;
-
-#if defined(_WIN32) || !(defined(__GNUC__) || defined(__clang__))
-int fnn_blas_threads_bind(const void *gemm) { (void)gemm; return 0; }
-#else
-#include <dlfcn.h>
-int fnn_blas_threads_bind(const void *gemm)
-{
-    /* scipy's OpenBLAS prefixes its own API with scipy_; a plain OpenBLAS
-     * has none. */
-    static const char *const names[][2] = {
-        { "scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads" },
-        { "openblas_set_num_threads", "openblas_get_num_threads" },
-    };
-    Dl_info info;
-    void *lib;
-    if (!dladdr(gemm, &info) || info.dli_fname == NULL) return 0;
-    lib = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
-    if (lib == NULL) return 0;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {
-        void *set = dlsym(lib, names[i][0]), *get = dlsym(lib, names[i][1]);
-        if (set != NULL && get != NULL) {
-            fnn_blas_set = (fnn_set_threads_fn)set;
-            fnn_blas_get = (fnn_get_threads_fn)get;
-            return 1;      /* lib stays open: the pointers must outlive it */
-        }
-    }
-    dlclose(lib);
-    return 0;
-}
-#endif
-
-int fnn_blas_get_threads(void) { return fnn_blas_get ? fnn_blas_get() : 1; }
-
-/* BLAS's count is one process-wide setting, and several Python threads
- * may train at once: the first epoch to begin saves it and sets one
- * thread, the last to end puts it back. */
-#if defined(_WIN32) || !(defined(__GNUC__) || defined(__clang__))
-void fnn_blas_single_begin(void) {}
-void fnn_blas_single_end(void) {}
-#else
-#include <pthread.h>
-static pthread_mutex_t fnn_blas_lock = PTHREAD_MUTEX_INITIALIZER;
-static int fnn_blas_users, fnn_blas_saved;
-
-void fnn_blas_single_begin(void)
-{
-    if (fnn_blas_set == NULL) return;
-    pthread_mutex_lock(&fnn_blas_lock);
-    if (fnn_blas_users++ == 0) {
-        fnn_blas_saved = fnn_blas_get();
-        if (fnn_blas_saved != 1) fnn_blas_set(1);
-    }
-    pthread_mutex_unlock(&fnn_blas_lock);
-}
-
-void fnn_blas_single_end(void)
-{
-    if (fnn_blas_set == NULL) return;
-    pthread_mutex_lock(&fnn_blas_lock);
-    if (--fnn_blas_users == 0 && fnn_blas_saved != 1) fnn_blas_set(fnn_blas_saved);
-    pthread_mutex_unlock(&fnn_blas_lock);
-}
-#endif
 
 /* ---- split products ---- */
 

@@ -36,20 +36,11 @@ typedef void (*fnn_dgemm_fn)(const char *, const char *, const int *, const int 
                              const double *, const int *, const double *, double *,
                              const int *);
 
-/* Training on several threads runs every pass of the epoch on fastnn_pool's
+/* Training on several threads runs every pass of the epoch on fnn_pool's
  * threads, the products included, each part a single-threaded BLAS call on
- * its share of C: OpenBLAS's own threads, which spin between products,
- * would otherwise hold the cores the pool needs (see fnn_pool.h).  That
- * needs the BLAS library's thread-count setter, looked up in the library
- * that holds `gemm` (an address of it); returns 1 if found, else 0 and the
- * epoch keeps to one thread of its own (BLAS keeps its threads). */
-int fnn_blas_threads_bind(const void *gemm);
-int fnn_blas_get_threads(void);          /* 1 when unbound */
-/* Around an epoch on several threads: BLAS at one thread in between (each
- * part of a split product is one single-threaded call), its count restored
- * when the last such epoch in the process ends; no-ops when unbound. */
-void fnn_blas_single_begin(void);
-void fnn_blas_single_end(void);
+ * its share of C, while the caller holds BLAS at one thread (_dense.pyx's
+ * _single_begin): OpenBLAS's own threads, which spin between products,
+ * would otherwise hold the cores the pool needs (see fnn_pool.h). */
 
 /* Column-major C = alpha op(A) op(B) + beta C, as ?gemm takes it, split
  * into one share of C per thread: by columns, or by rows where C has more

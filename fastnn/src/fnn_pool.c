@@ -1,9 +1,9 @@
 /* fastnn's helper threads (see fnn_pool.h for why they exist).
  *
  * A job is published by bumping `generation`; helper h (1-based) runs part
- * h of it if h < n_parts and then decrements `pending`; the caller runs
- * part 0 and waits for `pending` to reach 0.  Idle helpers spin with
- * sched_yield, then sleep on `wake` after FNN_POOL_SPIN_NS.  `busy` admits
+ * h of it if h < n_parts, and every helper then decrements `pending`; the
+ * caller runs part 0 and waits for `pending` to reach 0.  Idle helpers spin
+ * with sched_yield, then sleep on `wake` after FNN_POOL_SPIN_NS.  `busy` admits
  * one job at a time; a second caller runs its job alone instead of waiting. */
 #include "fnn_pool.h"
 
@@ -33,11 +33,12 @@ static struct {
     pthread_mutex_t lock;          /* guards the sleepers' wait on `wake` */
     pthread_cond_t wake;
     atomic_ulong generation;       /* bumped once per job */
-    atomic_int pending;            /* helper parts of the job not finished */
+    atomic_int pending;            /* helpers yet to acknowledge the job */
     fnn_pool_fn fn;                /* the job: written before generation */
     void *ctx;
     int n_parts;
     int n_helpers;                 /* started (under busy) */
+    int grow_failed;               /* pthread_create failed: start no more */
     /* The generation when helper h was started: it waits for the next one
      * (reading it itself could miss the job published right after). */
     unsigned long start_gen[FNN_POOL_MAX_THREADS];
@@ -68,10 +69,12 @@ static void *fnn_pool_helper(void *arg)
             }
         }
         seen = gen;
-        if (part < pool.n_parts) {
+        if (part < pool.n_parts)
             pool.fn(pool.ctx, part, pool.n_parts);
-            atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
-        }
+        /* Every helper acknowledges every job, its part or none: a helper
+         * left out that read the job late could otherwise meet the next
+         * job's fields and run a part of it twice. */
+        atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
     }
     return NULL;
 }
@@ -91,7 +94,7 @@ static void fnn_pool_register_fork_handler(void)
 static int fnn_pool_grow(int n)
 {
     pthread_attr_t attr;
-    if (n - 1 <= pool.n_helpers) return pool.n_helpers;
+    if (n - 1 <= pool.n_helpers || pool.grow_failed) return pool.n_helpers;
     if (pthread_attr_init(&attr) != 0) return pool.n_helpers;
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     while (pool.n_helpers < n - 1) {
@@ -99,8 +102,10 @@ static int fnn_pool_grow(int n)
         pool.start_gen[pool.n_helpers + 1] =
             atomic_load_explicit(&pool.generation, memory_order_relaxed);
         if (pthread_create(&thread, &attr, fnn_pool_helper,
-                           (void *)(ptrdiff_t)(pool.n_helpers + 1)) != 0)
+                           (void *)(ptrdiff_t)(pool.n_helpers + 1)) != 0) {
+            pool.grow_failed = 1;
             break;
+        }
         pool.n_helpers += 1;
     }
     pthread_attr_destroy(&attr);
@@ -125,7 +130,7 @@ void fnn_pool_run(int n_threads, fnn_pool_fn fn, void *ctx)
     pool.fn = fn;
     pool.ctx = ctx;
     pool.n_parts = n;
-    atomic_store_explicit(&pool.pending, n - 1, memory_order_relaxed);
+    atomic_store_explicit(&pool.pending, helpers, memory_order_relaxed);
     atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
     /* Under the lock, so that a helper between its last look at the
      * generation and its wait cannot miss the wake-up. */
