@@ -99,7 +99,7 @@ PARAMS_NOT_FINITE = int(_PARAMS_NOT_FINITE)
 # the gather into shares.  Two pools at once do not work on a 2-core VM:
 # OpenMP's or any other threads, spinning beside OpenBLAS's between
 # products, made the 784-256-10 epoch 2-7x slower.  The split keeps one pool
-# busy at a time; the 2-thread epoch went from ~300 to ~240 ms (Zen 4).
+# busy at a time; the 2-thread float32 epoch went from 288 to ~180 ms (Zen 4).
 
 # The largest dimension a 32-bit-int BLAS call takes (INT_MAX).
 cdef Py_ssize_t _BLAS_INT_MAX = 2147483647
