@@ -1273,6 +1273,9 @@ cdef class Trainer:
             raise ValueError(f"X must have 1..{self.net.batch} rows, got {n}")
         _check_2d(X, n, self.net.sizes[0], self.typenum, "X", True)
         cdef _Net local = self.net
+        # One thread of fastnn's own: the products keep BLAS's threads (the
+        # split needs BLAS held at one thread, which only the epochs do).
+        local.threads = 1
         local.xb = cnp.PyArray_DATA(X)
         if labels is None:
             if Y is None:
