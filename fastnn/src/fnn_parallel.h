@@ -21,7 +21,7 @@ FNN_PARALLEL_DECLARE(double, f64)
 
 /* out[r] = rows[idx[r]] for r < n_rows, rows of row_bytes bytes; every
  * idx[r] checked by the caller.  Each row's successor is prefetched
- * (fnn_prefetch_span). */
+ * (see fnn_parallel.c). */
 void fnn_gather_rows(const void *rows, size_t row_bytes, const long long *idx,
                      ptrdiff_t n_rows, void *out, size_t elem, int threads);
 

@@ -40,20 +40,6 @@ static inline unsigned int fnn_ftz_begin(void) { return 0; }
 static inline void fnn_ftz_end(unsigned int csr) { (void)csr; }
 #endif
 
-/* Ask for the cache lines of p[0:bytes] ahead of a read.  The training
- * loop's gather copies rows of X in a random order, which the hardware
- * prefetchers cannot guess: fetching the next row while copying this one
- * took a 784-wide float32 epoch's gather from 17-23 ms to 11-12 ms (Zen 4). */
-static inline void fnn_prefetch_span(const void *p, size_t bytes)
-{
-#if defined(__GNUC__) || defined(__clang__)
-    for (size_t off = 0; off < bytes; off += 64)
-        __builtin_prefetch((const char *)p + off, 0, 3);
-#else
-    (void)p; (void)bytes;
-#endif
-}
-
 /* A monotonic clock in nanoseconds, for the training loop's signal checks. */
 #if defined(_WIN32)
 #include <windows.h>
