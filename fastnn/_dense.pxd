@@ -19,11 +19,6 @@ from scipy.linalg.cython_blas cimport sgemm, dgemm
 
 from fastnn._fnn cimport *
 
-# Bias + activation run on blocks of about this many elements (16 KiB of
-# float32), so that the activation reads what the bias add just wrote from L1.
-cdef enum:
-    _BLOCK_ELEMS = 4096
-
 
 # ---------------------------------------------------------------- BLAS
 
@@ -69,14 +64,6 @@ cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k, real alp
               &beta, c, &ldc)
 
 
-cdef inline void _bias_rows(real *z, const real *b, Py_ssize_t rows,
-                            Py_ssize_t cols) noexcept nogil:
-    if real is float:
-        fnn_bias_rows_f32(z, b, rows, cols)
-    else:
-        fnn_bias_rows_f64(z, b, rows, cols)
-
-
 cdef inline void _colsum_add(const real *x, real *acc, Py_ssize_t rows,
                              Py_ssize_t cols) noexcept nogil:
     if real is float:
@@ -85,48 +72,28 @@ cdef inline void _colsum_add(const real *x, real *acc, Py_ssize_t rows,
         fnn_colsum_add_f64(x, acc, rows, cols)
 
 
-cdef inline void _softmax_rows(const real *z, real *a, Py_ssize_t rows,
-                               Py_ssize_t cols) noexcept nogil:
-    if real is float:
-        fnn_softmax_rows_f32(z, a, rows, cols)
-    else:
-        fnn_softmax_rows_f64(z, a, rows, cols)
-
-
-cdef inline void _softmax_backward(const real *g, const real *y, real *out,
-                                   Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
-    if real is float:
-        fnn_softmax_backward_rows_f32(g, y, out, rows, cols)
-    else:
-        fnn_softmax_backward_rows_f64(g, y, out, rows, cols)
-
-
 # ---------------------------------------------------------------- layer passes
 
 cdef inline void _bias_activation(real *z, real *a, const real *b, Py_ssize_t rows,
-                           Py_ssize_t cols, int act, double param) noexcept nogil:
-    """a = f(z + b) row block by row block; z keeps z + b.  a may be z."""
-    cdef Py_ssize_t step = max(1, _BLOCK_ELEMS // max(cols, 1))
-    cdef Py_ssize_t r = 0, nr, off
-    while r < rows:
-        nr = min(step, rows - r)
-        off = r * cols
-        r += nr
-        _bias_rows(z + off, b, nr, cols)
-        if act == FNN_SOFTMAX_ID:
-            _softmax_rows(z + off, a + off, nr, cols)
-        else:
-            _loop(_FORWARD, act, z + off, <real *>NULL, a + off, nr * cols, param)
+                                  Py_ssize_t cols, int act, double param,
+                                  int threads=1) noexcept nogil:
+    """a = f(z + b); z keeps z + b.  a may be z.  Split by rows over
+    fastnn's pool at threads > 1 (fnn_parallel.h)."""
+    if real is float:
+        fnn_bias_act_par_f32(z, a, b, rows, cols, act, param, threads)
+    else:
+        fnn_bias_act_par_f64(z, a, b, rows, cols, act, param, threads)
 
 
 cdef inline void _activation_backward(const real *grad, const real *saved, real *dz,
-                               Py_ssize_t rows, Py_ssize_t cols, int act,
-                               double param) noexcept nogil:
-    """dz = grad * f'(.) from what the forward saved; dz may be grad."""
-    if act == FNN_SOFTMAX_ID:
-        _softmax_backward(grad, saved, dz, rows, cols)
+                                      Py_ssize_t rows, Py_ssize_t cols, int act,
+                                      double param, int threads=1) noexcept nogil:
+    """dz = grad * f'(.) from what the forward saved; dz may be grad.  Split
+    by rows as _bias_activation."""
+    if real is float:
+        fnn_act_backward_par_f32(grad, saved, dz, rows, cols, act, param, threads)
     else:
-        _loop(_BACKWARD, act, grad, saved, dz, rows * cols, param)
+        fnn_act_backward_par_f64(grad, saved, dz, rows, cols, act, param, threads)
 
 
 # ---------------------------------------------------------------- dense layer
@@ -189,7 +156,7 @@ cdef inline void _dense_backward_impl(const real *grad_a, const real *saved, rea
                                Py_ssize_t n, Py_ssize_t n_in, Py_ssize_t n_out,
                                int act, double param) noexcept nogil:
     """dZ and the column sums of dZ in one blocked pass, then two GEMMs."""
-    cdef Py_ssize_t step = max(1, _BLOCK_ELEMS // max(n_out, 1))
+    cdef Py_ssize_t step = max(1, FNN_BLOCK_ELEMS // max(n_out, 1))
     cdef Py_ssize_t r = 0, nr, off
     memset(grad_b, 0, n_out * sizeof(real))
     while r < n:

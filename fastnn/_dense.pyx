@@ -164,7 +164,6 @@ def small_product(cnp.ndarray A not None, cnp.ndarray B not None, bint trans_a=F
 # last one finishes; meanwhile other users of scipy's BLAS (a fit in another
 # thread) also run on one thread -- slower, never unsafe.
 
-from libc.stdint cimport uint32_t, uint64_t
 from libc.string cimport memcpy
 from posix.dlfcn cimport dlopen, dlsym, RTLD_LAZY
 from scipy.linalg.cython_blas cimport sgemv, dgemv
@@ -279,25 +278,6 @@ cdef int _blas_user_threads() noexcept nogil:
     n = _saved_threads if _single_holders > 0 else _blas_get_threads()
     PyThread_release_lock(_blas_lock)
     return n
-
-
-cdef inline bint _all_finite(const void *data, Py_ssize_t n, bint is_float) noexcept nogil:
-    """No NaN or inf among n floats (or doubles): an exponent of all ones,
-    plus one in that field, carries into the sign bit.  Integer operations
-    only, so the compiler vectorises the loop without reassociating
-    floating-point sums (no -ffast-math)."""
-    cdef const uint32_t *u32 = <const uint32_t *>data
-    cdef const uint64_t *u64 = <const uint64_t *>data
-    cdef uint32_t acc32 = 0
-    cdef uint64_t acc64 = 0
-    cdef Py_ssize_t i
-    if is_float:
-        for i in range(n):
-            acc32 |= (u32[i] & 0x7f800000u) + 0x00800000u
-        return (acc32 & 0x80000000u) == 0
-    for i in range(n):
-        acc64 |= (u64[i] & 0x7ff0000000000000u) + 0x0010000000000000u
-    return (acc64 & 0x8000000000000000u) == 0
 
 
 cdef inline void _product(const real *x, int ldx, bint trans_x, const real *w,
@@ -495,7 +475,10 @@ cdef class ForwardPass:
         cdef bint finite
         cdef bint is_float = typenum == cnp.NPY_FLOAT32
         with nogil:
-            finite = _all_finite(px, n * self.n_in, is_float)
+            if is_float:
+                finite = _all_finite_span[float](<float *>px, n * self.n_in)
+            else:
+                finite = _all_finite_span[double](<double *>px, n * self.n_in)
             if finite:
                 if is_float:
                     _forward_all[float](<float *>px, ldx, tx, <float *>pp, self.sizes_p,

@@ -1,6 +1,6 @@
 # Declarations shared by fastnn's compiled modules (_kernels, _dense,
 # _trainer): the C kernels (fastnn/src), the fused float/double type and the
-# one inline helper that picks a loop by type.  Declarations only: every
+# inline helpers that pick a loop by type.  Declarations only: every
 # module that cimports this links the C sources itself (setup.py).
 
 ctypedef fused real:
@@ -27,6 +27,8 @@ cdef extern from "fnn_kernels.h" nogil:
                                        Py_ssize_t rows, Py_ssize_t cols)
     void fnn_softmax_backward_rows_f64(const double *g, const double *y, double *out,
                                        Py_ssize_t rows, Py_ssize_t cols)
+    bint fnn_all_finite_f32(const float *x, Py_ssize_t n)
+    bint fnn_all_finite_f64(const double *x, Py_ssize_t n)
     const char *fnn_simd_selected_name()
     const char *fnn_simd_compiled_names()
     const char *fnn_build_flags()
@@ -99,6 +101,14 @@ cdef inline int _loop(int what, int act, const real *a, const real *b, real *y,
         return fnn_backward_f64(act, a, b, y, n, p)
 
 
+cdef inline bint _all_finite_span(const real *x, Py_ssize_t n) noexcept nogil:
+    """No NaN or inf among x[0:n] (the dispatched bit test of fnn_loops.h)."""
+    if real is float:
+        return fnn_all_finite_f32(x, n)
+    else:
+        return fnn_all_finite_f64(x, n)
+
+
 cdef inline int _select_isa(object request):
     """Select the SIMD level of this module's kernels from the value of
     FASTNN_CPU_CAPABILITY (None or "" for the CPU's best); returns
@@ -108,6 +118,7 @@ cdef inline int _select_isa(object request):
     return fnn_isa_select(name)
 
 cdef extern from "fnn_parallel.h" nogil:
+    enum: FNN_BLOCK_ELEMS
     void fnn_sgd_par_f32(float *w, const float *g, float *buf, Py_ssize_t n, float lr,
                          float momentum, int nesterov, int threads)
     void fnn_sgd_par_f64(double *w, const double *g, double *buf, Py_ssize_t n, double lr,
@@ -118,8 +129,18 @@ cdef extern from "fnn_parallel.h" nogil:
     void fnn_adam_par_f64(double *w, const double *g, double *m, double *v, Py_ssize_t n,
                           double step_size, double beta1, double beta2, double inv_bc2_sqrt,
                           double eps, int threads)
-    void fnn_gather_rows(const void *rows, size_t row_bytes, const long long *idx,
-                         Py_ssize_t n_rows, void *out, size_t elem, int threads)
+    void fnn_bias_act_par_f32(float *z, float *a, const float *b, Py_ssize_t rows,
+                              Py_ssize_t cols, int act, double p, int threads)
+    void fnn_bias_act_par_f64(double *z, double *a, const double *b, Py_ssize_t rows,
+                              Py_ssize_t cols, int act, double p, int threads)
+    void fnn_act_backward_par_f32(const float *grad, const float *saved, float *dz,
+                                  Py_ssize_t rows, Py_ssize_t cols, int act, double p,
+                                  int threads)
+    void fnn_act_backward_par_f64(const double *grad, const double *saved, double *dz,
+                                  Py_ssize_t rows, Py_ssize_t cols, int act, double p,
+                                  int threads)
+    bint fnn_gather_rows(const void *rows, size_t row_bytes, const long long *idx,
+                         Py_ssize_t n_rows, void *out, size_t elem, int check, int threads)
     # Function-pointer types, opaque here: only cast to and passed on.
     ctypedef void *fnn_sgemm_fn
     ctypedef void *fnn_dgemm_fn

@@ -25,6 +25,10 @@ SK_POISSON_ID: int
 PARAMS_NOT_FINITE: int
 
 def simd_selected() -> str: ...
+def _layer_passes(z: NDArray[np.floating], b: NDArray[np.floating],
+                  grad: NDArray[np.floating], act: int, param: float,
+                  threads: int) -> tuple[NDArray[np.floating], NDArray[np.floating],
+                                         NDArray[np.floating]]: ...
 def _bounded_draws(rng: np.random.Generator, high: int, count: int) -> NDArray[np.uint64]: ...
 
 @disjoint_base

@@ -33,6 +33,19 @@ def test_the_reference_arguments_build_a_trainer_that_runs():
     assert bad == -1 and loss == pytest.approx(4 * np.log(2), rel=1e-6)
 
 
+@pytest.mark.parametrize("bad_value", [np.nan, np.inf, -np.inf])
+def test_run_refuses_a_non_finite_row_of_X_as_it_is_gathered(bad_value):
+    trainer = _kernels.Trainer(**_args())
+    X = np.ones((4, 3), np.float32)
+    X[2, 1] = bad_value
+    labels = np.array([0, 1, 0, 1], np.int64)
+    with pytest.raises(ValueError, match="X holds NaN or inf .*float32"):
+        trainer.run(X, None, labels, np.arange(4, dtype=np.int64))
+    # Rows of X the perm never gathers are never read.
+    loss, _, bad, _ = trainer.run(X, None, labels, np.array([0, 1, 3], np.int64))
+    assert bad == -1 and loss == pytest.approx(3 * np.log(2), rel=1e-6)
+
+
 @pytest.mark.parametrize("name", ["w_offsets", "b_offsets", "act_ids", "act_params",
                                   "saves_output"])
 @pytest.mark.parametrize("length", [0, 1, 3])

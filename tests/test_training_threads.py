@@ -116,3 +116,55 @@ def test_two_python_threads_training_at_once(data, restore_threads):
         tolerance = 1e-4 if dtype == "float32" else 1e-10
         assert np.abs(results[dtype] - expected).max() <= tolerance
     assert _scipy_blas_threads() == before
+
+
+@needs_two_cpus
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("row", [0, 63, 64, 127, ROWS - 1])
+def test_a_non_finite_row_is_found_by_either_part_of_a_split_gather(data, dtype, row,
+                                                                    restore_threads):
+    # Batches of 128 x 300 inputs split over the two threads: rows 0..63 in
+    # the first part, 64..127 in the second (shuffled, so any row may land
+    # in either part; the check must not depend on which).
+    fastnn.set_num_threads(2)
+    X, y = data
+    X_bad = X.astype(dtype)
+    X_bad[row, 123] = np.nan
+    net = fastnn.Network(SIZES, ["relu", "softmax"], loss="cross_entropy", dtype=dtype, seed=0)
+    before = net._flat.copy()
+    with pytest.raises(ValueError, match="X holds NaN or inf"):
+        net.fit(X_bad, y, epochs=2, batch_size=BATCH, shuffle=False)
+    with pytest.raises(ValueError, match="X holds NaN or inf"):
+        net.fit(X_bad, y, epochs=1, batch_size=BATCH)
+    assert net._flat.tobytes() == before.tobytes() and net.epochs_trained == 0
+
+
+@needs_two_cpus
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(fastnn.ACTIVATIONS))
+@pytest.mark.parametrize("rows, cols", [(128, 256), (129, 300), (1, 40000)])
+def test_split_layer_passes_give_the_bits_of_one_thread(data, dtype, name, rows, cols,
+                                                        restore_threads):
+    # At least 2^15 elements, so two threads split them by rows (a single
+    # row cannot be split: one share); the last share is short at 129 rows.
+    from fastnn import _trainer
+    # The pool's helper started inside an epoch, with flush-to-zero on, and
+    # the passes then called without it: a part must still compute in its
+    # caller's floating-point mode (float32 gelu_tanh makes denormals).
+    _trained(data, "float32", 2, epochs=1)
+    act = fastnn.activations.get_activation(name)
+    act_id = fastnn._kernels.SOFTMAX_ID if act.kernel_id is None else act.kernel_id
+    rng = np.random.default_rng(3)
+    z = (rng.standard_normal((rows, cols)) * 3).astype(dtype)
+    b = rng.standard_normal(cols).astype(dtype)
+    grad = rng.standard_normal((rows, cols)).astype(dtype)
+    one = _trainer._layer_passes(z, b, grad, act_id, act.param, 1)
+    two = _trainer._layer_passes(z, b, grad, act_id, act.param, 2)
+    for a, c in zip(one, two):
+        assert a.tobytes() == c.tobytes()
+    # Against the public one-thread kernels: the passes compute what they
+    # name, not merely the same thing twice.
+    zb, a, dz = one
+    assert np.array_equal(zb, z + b)
+    assert np.array_equal(a, act.forward(zb))
+    assert np.array_equal(dz, act.backward(grad, a if act.kernel_id is None else zb))

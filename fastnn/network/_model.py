@@ -268,7 +268,9 @@ class _Model:
 
     # ------------------------------------------------------------ forward
 
-    def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
+    def _check_X(self, X: Any, name: str = "X", finite: bool = True) -> np.ndarray:
+        """X as a C-contiguous native array of the network's dtype and width;
+        free of NaN and inf unless finite is False (the caller checks)."""
         arr = as_real_array(X, name)
         if arr.ndim != 2:
             raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
@@ -276,9 +278,13 @@ class _Model:
             raise ValueError(f"{name} has {arr.shape[1]} features but the network expects "
                              f"{self.layer_sizes[0]}")
         arr = as_c_native(arr, self.dtype)
+        if finite:
+            self._require_finite(arr, name)
+        return arr
+
+    def _require_finite(self, arr: np.ndarray, name: str) -> None:
         if not all_finite(arr):
             raise ValueError(f"{name} holds NaN or inf (in the network's dtype {self.dtype})")
-        return arr
 
     def _check_X_scored(self, X: Any) -> np.ndarray:
         """_check_X, and at least one row: a mean over no samples is no score."""

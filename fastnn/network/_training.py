@@ -44,7 +44,8 @@ class _FitRun:
     def __init__(self, net: Any, opt: Optimizer, batch_size: int, chunk: int) -> None:
         self.net = net
         self.opt = opt
-        before = (net.optimizer, opt._owner, opt._state, getattr(opt, "_key", None), opt.step)
+        self.before = (net.optimizer, opt._owner, opt._state, getattr(opt, "_key", None),
+                       opt.step, net.history_)
         try:
             opt.bind(net, net.n_params, net.dtype)
             net.optimizer = opt
@@ -64,10 +65,16 @@ class _FitRun:
             # The call leaves nothing behind: no trainer, and the optimizer
             # as it was (state allocated by this bind dropped).
             net._trainer = None
-            net.optimizer, opt._owner, opt._state, key, opt.step = before
-            if key is not None:
-                opt._key = key
+            self._restore()
             raise
+
+    def _restore(self) -> None:
+        """The network's optimizer and history, and the optimizer, as they
+        were before this call."""
+        net, opt = self.net, self.opt
+        net.optimizer, opt._owner, opt._state, key, opt.step, net.history_ = self.before
+        if key is not None:
+            opt._key = key
 
     def _finite(self) -> bool:
         return all_finite(self.net._flat) and all(
@@ -118,6 +125,8 @@ class _FitRun:
         perm = np.arange(data[0].shape[0], dtype=np.int64)
         rng = net._shuffle_rng if shuffle else None
         args = self.opt.kernel_args()       # the hyperparameters stay fixed during fit
+        rng_state = rng.bit_generator.state if rng is not None else None
+        trained_before = net.epochs_trained
         try:
             if _per_epoch_work(val, early_stopping, verbose):
                 self._run_per_epoch(data, val, perm, rng, epochs, args, early_stopping,
@@ -126,6 +135,15 @@ class _FitRun:
                 self.epochs(data, perm, rng, epochs, args, history._append)
         except MemoryError:
             net._trainer = None
+            raise
+        except ValueError:
+            # A row of X held NaN or inf: the compiled gather found it in the
+            # first epoch, which it undid.  The call then leaves no trace, so
+            # that a fit on cleaned data gives what it would have given.
+            if net.epochs_trained == trained_before:
+                self._restore()
+                if rng is not None:
+                    rng.bit_generator.state = rng_state
             raise
         return history
 
@@ -265,7 +283,9 @@ class _TrainingMixin(_PredictionMixin):
         opt_kwargs = {k: v for k, v in (("momentum", momentum), ("nesterov", nesterov))
                       if v is not None}
         opt = get_optimizer(optimizer, learning_rate, **opt_kwargs)
-        X = self._check_X(X)
+        # The training rows' NaN/inf check runs in the compiled gather (see
+        # _FitRun.run); a separate pass over X would cost every call.
+        X = self._check_X(X, finite=False)
         data = (X, *self._task.check_targets(y, X.shape[0]))
         if X.shape[0] == 0:
             raise ValueError("X must have at least one row")
@@ -298,7 +318,9 @@ class _TrainingMixin(_PredictionMixin):
         if n_val < 1 or n_train < 1:
             raise ValueError(f"validation_split={validation_split} leaves "
                              f"{n_train} training and {n_val} validation rows")
-        return _rows(data, slice(None, n_train)), _rows(data, slice(n_train, None))
+        val = _rows(data, slice(n_train, None))
+        self._require_finite(val[0], "X")        # the gather never reads these rows
+        return _rows(data, slice(None, n_train)), val
 
     def partial_fit(self, X: Any, y: Any, batch_size: int = 32, optimizer: Any = None,
                     learning_rate: Optional[float] = None) -> History:

@@ -147,14 +147,16 @@ static const double fnn_erfc_q_f64[] = {
     int (*backward_##SUF)(int, const T *, const T *, T *, ptrdiff_t, double); \
     void (*softmax_rows_##SUF)(const T *, T *, ptrdiff_t, ptrdiff_t);         \
     void (*log_softmax_rows_##SUF)(const T *, T *, ptrdiff_t, ptrdiff_t);     \
-    void (*softmax_backward_rows_##SUF)(const T *, const T *, T *, ptrdiff_t, ptrdiff_t);
+    void (*softmax_backward_rows_##SUF)(const T *, const T *, T *, ptrdiff_t, ptrdiff_t); \
+    int (*all_finite_##SUF)(const T *, ptrdiff_t);
 struct fnn_kernel_fns { FNN_TYPE_ENTRIES(float, f32, _) FNN_TYPE_ENTRIES(double, f64, _) };
 #undef FNN_TYPE_ENTRIES
 
 #define FNN_TYPE_FNS(SUF, ISA)                                                \
     fnn_forward_##SUF##_##ISA, fnn_derivative_##SUF##_##ISA,                  \
     fnn_backward_##SUF##_##ISA, fnn_softmax_rows_##SUF##_##ISA,               \
-    fnn_log_softmax_rows_##SUF##_##ISA, fnn_softmax_backward_rows_##SUF##_##ISA
+    fnn_log_softmax_rows_##SUF##_##ISA, fnn_softmax_backward_rows_##SUF##_##ISA, \
+    fnn_all_finite_##SUF##_##ISA
 #define FNN_ISA_FNS(ISA) { FNN_TYPE_FNS(f32, ISA), FNN_TYPE_FNS(f64, ISA) }
 static const struct fnn_kernel_fns fnn_kernel_table[FNN_N_ISA] = {
     FNN_ISA_FNS(isa_baseline),
@@ -237,7 +239,9 @@ void fnn_log_softmax_rows_##SUF(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols
 { FNN_K->log_softmax_rows_##SUF(x, y, rows, cols); }                              \
 void fnn_softmax_backward_rows_##SUF(const T *g, const T *y, T *out,              \
                                      ptrdiff_t rows, ptrdiff_t cols)              \
-{ FNN_K->softmax_backward_rows_##SUF(g, y, out, rows, cols); }
+{ FNN_K->softmax_backward_rows_##SUF(g, y, out, rows, cols); }                   \
+int fnn_all_finite_##SUF(const T *x, ptrdiff_t n)                                 \
+{ return FNN_K->all_finite_##SUF(x, n); }
 FNN_PUBLIC(float, f32)
 FNN_PUBLIC(double, f64)
 #undef FNN_PUBLIC

@@ -1,7 +1,8 @@
 /* C interface of fastnn's elementwise kernels (implemented in fnn_kernels.c).
  * Every function takes contiguous arrays and a length; validation, strides
- * and threading live in the Cython layer.  The int-returning functions give
- * -1 for an unknown activation id and 0 otherwise. */
+ * and threading live in the Cython layer.  The activation functions
+ * returning int give -1 for an unknown activation id and 0 otherwise;
+ * fnn_all_finite gives 1 when none of x[0:n] is NaN or inf, else 0. */
 #ifndef FNN_KERNELS_H
 #define FNN_KERNELS_H
 #include <stddef.h>
@@ -24,7 +25,8 @@ int fnn_backward_##SUF(int act, const T *g, const T *s, T *y, ptrdiff_t n, doubl
 void fnn_softmax_rows_##SUF(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols);     \
 void fnn_log_softmax_rows_##SUF(const T *x, T *y, ptrdiff_t rows, ptrdiff_t cols); \
 void fnn_softmax_backward_rows_##SUF(const T *g, const T *y, T *out,               \
-                                     ptrdiff_t rows, ptrdiff_t cols);
+                                     ptrdiff_t rows, ptrdiff_t cols);            \
+int fnn_all_finite_##SUF(const T *x, ptrdiff_t n);
 
 FNN_DECLARE(float, f32)
 FNN_DECLARE(double, f64)

@@ -206,3 +206,29 @@ FNN_TARGET static void INAME(fnn_softmax_backward_rows)(const T *g, const T *y, 
     for (ptrdiff_t r = 0; r < rows; ++r, g += cols, y += cols, out += cols)
         INAME(softmax_bwd_row)(g, y, out, cols, INAME(dot)(g, y, cols));
 }
+
+/* ---- finiteness: no NaN or inf among n values ----
+ * A value's exponent field plus one carries into the sign bit only when the
+ * field is all ones (inf, NaN).  Integer operations, so the loops vectorise
+ * without reassociating floating-point sums (no -ffast-math). */
+#define FNN_EXP_FIELD ((UINT)(2 * EXP_BIAS + 1) << MANT_BITS)
+#define FNN_EXP_LSB ((UINT)1 << MANT_BITS)
+#define FNN_SIGN_BIT ((UINT)1 << (8 * sizeof(UINT) - 1))
+
+static inline UINT INAME(exp_carry)(T x)
+{
+    UINT bits;
+    memcpy(&bits, &x, sizeof bits);
+    return (bits & FNN_EXP_FIELD) + FNN_EXP_LSB;
+}
+
+FNN_TARGET static int INAME(fnn_all_finite)(const T *x, ptrdiff_t n)
+{
+    UINT acc = 0;
+    for (ptrdiff_t i = 0; i < n; ++i) acc |= INAME(exp_carry)(x[i]);
+    return (acc & FNN_SIGN_BIT) == 0;
+}
+
+#undef FNN_SIGN_BIT
+#undef FNN_EXP_LSB
+#undef FNN_EXP_FIELD

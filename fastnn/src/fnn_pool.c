@@ -23,6 +23,21 @@ void fnn_pool_run(int n_threads, fnn_pool_fn fn, void *ctx)
 #include <stdatomic.h>
 #include <time.h>
 
+/* A part computes as its caller would: each job carries the caller's
+ * floating-point control word (the training loop's flush-to-zero, any
+ * rounding mode), which a helper loads before its part.  A helper started
+ * outside an epoch otherwise kept the mode it was created with, and a
+ * float32 gelu_tanh pass split over two threads differed from one thread
+ * in the denormals it produced. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+static unsigned int fnn_fp_mode(void) { return _mm_getcsr(); }
+static void fnn_fp_mode_set(unsigned int mode) { if (_mm_getcsr() != mode) _mm_setcsr(mode); }
+#else
+static unsigned int fnn_fp_mode(void) { return 0; }
+static void fnn_fp_mode_set(unsigned int mode) { (void)mode; }
+#endif
+
 enum { FNN_POOL_MAX_THREADS = 64 };
 /* A helper idle this long sleeps: about 10 batches of a 784-256-10 epoch,
  * so it stays awake through an epoch and costs nothing between fits. */
@@ -36,6 +51,7 @@ static struct {
     atomic_int pending;            /* helpers yet to acknowledge the job */
     fnn_pool_fn fn;                /* the job: written before generation */
     void *ctx;
+    unsigned int fp_mode;          /* the caller's (see fnn_fp_mode) */
     int n_parts;
     int n_helpers;                 /* started (under busy) */
     int grow_failed;               /* pthread_create failed: start no more */
@@ -69,8 +85,10 @@ static void *fnn_pool_helper(void *arg)
             }
         }
         seen = gen;
-        if (part < pool.n_parts)
+        if (part < pool.n_parts) {
+            fnn_fp_mode_set(pool.fp_mode);
             pool.fn(pool.ctx, part, pool.n_parts);
+        }
         /* Every helper acknowledges every job, its part or none: a helper
          * left out that read the job late could otherwise meet the next
          * job's fields and run a part of it twice. */
@@ -129,6 +147,7 @@ void fnn_pool_run(int n_threads, fnn_pool_fn fn, void *ctx)
     }
     pool.fn = fn;
     pool.ctx = ctx;
+    pool.fp_mode = fnn_fp_mode();
     pool.n_parts = n;
     atomic_store_explicit(&pool.pending, helpers, memory_order_relaxed);
     atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);

@@ -551,6 +551,80 @@ def test_bad_data_is_rejected_before_training(small, change, error, match):
         net.loss_and_gradients(Xb, yb)
 
 
+# A dense X is checked for NaN and inf only in the compiled gather, row by
+# row as each batch is copied: wherever the value sits (any row, any lane
+# of a vector or its scalar tail) the fit raises and leaves no trace.
+_GATHER_ROWS, _GATHER_COLS = 203, 37          # 37: vector lanes plus a tail
+
+
+def _trace(net):
+    """Everything a failed fit must leave as it was."""
+    opt = net.optimizer
+    state = [] if opt is None or opt._state is None else [
+        s.copy() for s in opt._state if s is not None]
+    return (net._flat.copy(), opt, None if opt is None else opt.step, state, net.history_,
+            net.epochs_trained, net._shuffle_rng.bit_generator.state)
+
+
+def _same_trace(a, b):
+    return (np.array_equal(a[0], b[0]) and a[1] is b[1] and a[2] == b[2]
+            and all(np.array_equal(x, y) for x, y in zip(a[3], b[3]))
+            and len(a[3]) == len(b[3]) and a[4] is b[4] and a[5] == b[5] and a[6] == b[6])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("row, col", [(0, 0), (101, 36), (202, 17), (202, 31), (57, 32)])
+def test_non_finite_X_is_found_in_the_gather_and_leaves_no_trace(dtype, bad, row, col):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((_GATHER_ROWS, _GATHER_COLS)).astype(dtype)
+    y = rng.integers(0, 3, _GATHER_ROWS)
+    net = fastnn.Network([_GATHER_COLS, 8, 3], ["relu", "softmax"], dtype=dtype, seed=0)
+    adam = fastnn.Adam()
+    net.fit(X, y, epochs=2, batch_size=16, optimizer=adam)      # state to keep
+    before = _trace(net)
+    X_bad = X.copy()
+    X_bad[row, col] = bad
+    for call in (lambda: net.partial_fit(X_bad, y, batch_size=16),
+                 lambda: net.fit(X_bad, y, epochs=3, batch_size=16, optimizer=adam),
+                 lambda: net.fit(X_bad, y, epochs=3, batch_size=16, optimizer="sgd",
+                                 verbose=False, early_stopping=True)):
+        with pytest.raises(ValueError, match=f"X holds NaN or inf .*{dtype}"):
+            call()
+        assert _same_trace(_trace(net), before)
+    # And so the next epoch is the one it would have been.
+    twin = fastnn.Network([_GATHER_COLS, 8, 3], ["relu", "softmax"], dtype=dtype, seed=0)
+    twin_adam = fastnn.Adam()
+    twin.fit(X, y, epochs=2, batch_size=16, optimizer=twin_adam)
+    twin.partial_fit(X, y, batch_size=16)
+    net.partial_fit(X, y, batch_size=16)
+    assert net._flat.tobytes() == twin._flat.tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_extreme_finite_X_passes_the_gather(dtype):
+    info = np.finfo(dtype)
+    X = np.zeros((9, _GATHER_COLS), dtype)
+    X[0], X[1], X[2], X[3], X[4] = info.max, -info.max, info.smallest_subnormal, -0.0, \
+        -info.smallest_subnormal
+    X[5:] = 1e-3
+    net = fastnn.Network([_GATHER_COLS, 4, 2], ["relu", "softmax"], dtype=dtype, seed=0)
+    net.set_params([(W * 0, b) for W, b in net.params])       # max * W stays finite
+    net.fit(X, np.arange(9) % 2, epochs=1, batch_size=4)
+    assert net.epochs_trained == 1
+
+
+def test_non_finite_validation_rows_are_found_before_training():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((40, 3))
+    X[-1, 2] = np.nan                             # in the validation split only
+    net = fastnn.Network([3, 4, 3], ["relu", "softmax"], seed=0)
+    before = net._flat.copy()
+    with pytest.raises(ValueError, match="X holds NaN or inf"):
+        net.fit(X, rng.integers(0, 3, 40), epochs=2, validation_split=0.25)
+    assert net._flat.tobytes() == before.tobytes() and net.epochs_trained == 0
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(batch_size=0), ValueError, "batch_size must be at least 1"),
     (dict(batch_size=-3), ValueError, "batch_size must be at least 1"),
