@@ -5,8 +5,9 @@ one caller at a time per network, so the cases that matter for its
 correctness -- jobs that shrink after the pool grew, several callers at
 once, up to 8 parts on 2 CPUs -- are driven by a small C program compiled
 against the pool's source with the compiler setuptools uses (and under
-ThreadSanitizer where it links).  Skipped where no compiler or no checkout
-is present (the installed-wheel run); the source-tree runs have both."""
+ThreadSanitizer where it links); benchmarks/epoch_parts.c is built against
+the sources too.  Skipped where no compiler or no checkout is present (the
+installed-wheel run); the source-tree runs have both."""
 import os
 import subprocess
 
@@ -65,22 +66,25 @@ int main(int argc, char **argv)
 """
 
 
-def _build(tmp_path, flags):
-    """The driver linked with fnn_pool.c under `flags`, or None if it does not build."""
+def _build(tmp_path, flags, program=None, sources=("fnn_pool.c",)):
+    """The driver (or the C file `program`) linked with fastnn/src's
+    `sources` under `flags`, or None if it does not build."""
     setuptools = pytest.importorskip("setuptools")  # noqa: F841  (brings its distutils)
     from distutils import ccompiler, sysconfig
     compiler = ccompiler.new_compiler()
     sysconfig.customize_compiler(compiler)
     if compiler.compiler_type != "unix":
         pytest.skip("the pool's POSIX threads need a Unix C compiler")
-    driver = tmp_path / "driver.c"
-    driver.write_text(DRIVER)
+    if program is None:
+        program = tmp_path / "driver.c"
+        program.write_text(DRIVER)
     try:
-        objs = compiler.compile([str(driver), str(SOURCE_DIR / "fnn_pool.c")],
+        objs = compiler.compile([str(program)] + [str(SOURCE_DIR / s) for s in sources],
                                 output_dir=str(tmp_path), include_dirs=[str(SOURCE_DIR)],
                                 extra_postargs=flags + ["-pthread"])
         exe = str(tmp_path / "driver")
-        compiler.link_executable(objs, exe, extra_postargs=flags + ["-pthread"])
+        compiler.link_executable(objs, exe, extra_postargs=flags + ["-pthread"],
+                                 libraries=["m"])
     except Exception:
         return None
     return exe
@@ -114,3 +118,17 @@ def test_no_data_race_under_thread_sanitizer(tmp_path, plain_env):
         pytest.skip("ThreadSanitizer cannot run under this kernel's address-space layout")
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.split() == ["0"]
+
+
+EPOCH_PARTS = REPO_ROOT / "benchmarks" / "epoch_parts.c"
+
+
+@pytest.mark.skipif(not EPOCH_PARTS.exists(), reason="no checkout here")
+def test_the_epoch_parts_benchmark_builds_against_the_sources(tmp_path, plain_env):
+    # A benchmark is never a timing test; this only keeps the README's
+    # C-timed figures reproducible as the sources change.
+    if _build(tmp_path, ["-O2"]) is None:
+        pytest.skip("no working C compiler here (the installed-wheel run removes it)")
+    exe = _build(tmp_path, ["-O2", "-std=gnu11"], EPOCH_PARTS,
+                 ("fnn_parallel.c", "fnn_pool.c", "fnn_train.c", "fnn_kernels.c"))
+    assert exe is not None

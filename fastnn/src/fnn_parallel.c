@@ -140,7 +140,7 @@ static void fnn_gather_span(void *ctx, ptrdiff_t lo, ptrdiff_t len)
                j->row_bytes);
     }
     /* The share's rows, still in cache: a 60,000 x 784 float32 epoch's
-     * gather took 2-3 ms longer with the test, where a separate pass over
+     * gather took 1.4-3 ms longer with the test, where a separate pass over
      * X took 11 ms (a fused copy-and-test loop was slower than memcpy). */
     if (!j->check)
         return;
