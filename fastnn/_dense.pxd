@@ -22,6 +22,13 @@ from fastnn._fnn cimport *
 
 # ---------------------------------------------------------------- BLAS
 
+cdef inline bint _small_kernel_takes(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, bint trans_b,
+                                     size_t elem) noexcept nogil:
+    """Whether _gemm runs a product (alpha 1, beta 0) on fastnn's
+    small-product kernel rather than BLAS."""
+    return not trans_b and fnn_small_gemm_fits(m, n, k, elem)
+
+
 cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k, real alpha,
                        const real *a, int lda, const real *b, int ldb, real beta,
                        real *c, int ldc, int threads=1) noexcept nogil:
@@ -38,8 +45,7 @@ cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k, real alp
     cdef char tb = b'T' if trans_a else b'N'
     if m <= 0 or n <= 0:
         return
-    if (alpha == 1 and beta == 0 and not trans_b
-            and fnn_small_gemm_fits(m, n, k, sizeof(real))):
+    if alpha == 1 and beta == 0 and _small_kernel_takes(m, n, k, trans_b, sizeof(real)):
         if real is float:
             fnn_small_gemm_f32(trans_a, m, n, k, a, lda, b, ldb, c, ldc)
         else:

@@ -320,9 +320,10 @@ cdef inline void _forward_all(const real *x, int ldx, bint trans_x, const real *
     _n_observed = 0
     for l in range(n_layers):
         dest = out if l == n_layers - 1 else scratch + (l % 2) * half
-        # A product on fastnn's small-product kernel (as _gemm decides) runs
-        # on this thread and needs no BLAS thread change.
-        own_kernel = n > 1 and fnn_small_gemm_fits(n, sizes[l + 1], sizes[l], sizeof(real))
+        # A product on fastnn's small-product kernel runs on this thread
+        # and needs no BLAS thread change (one row is _product's GEMV).
+        own_kernel = n > 1 and _small_kernel_takes(n, sizes[l + 1], sizes[l], False,
+                                                   sizeof(real))
         single = (not own_kernel and <long long>n * sizes[l] * sizes[l + 1] < _single_thread_work
                   and _single_begin())
         if l < _MAX_OBSERVED:

@@ -496,3 +496,23 @@ def rowwise(int what, x, y=None, int axis=-1, out=None):
 # are re-exported here, where fastnn.dense and fastnn.network look them up.
 from fastnn._dense import dense_backward_into, dense_forward_into
 from fastnn._trainer import LOSS_IDS, OPTIMIZER_IDS, SK_POISSON_ID, SOFTMAX_ID, Trainer
+
+
+def all_finite(cnp.ndarray arr not None):
+    """Whether a C-contiguous, aligned float32 or float64 array holds no NaN
+    or inf: the dispatched bit test of fnn_loops.h, without the GIL.
+    TypeError for any other array (fastnn._validation.all_finite takes
+    those)."""
+    cdef int typenum = cnp.PyArray_TYPE(arr)
+    if ((typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64)
+            or not cnp.PyArray_IS_C_CONTIGUOUS(arr) or not cnp.PyArray_ISBEHAVED_RO(arr)):
+        raise TypeError("arr must be a C-contiguous, aligned, native float32 or float64 "
+                        "array")
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(arr)
+    cdef bint ok
+    with nogil:
+        if typenum == cnp.NPY_FLOAT32:
+            ok = _all_finite_span[float](<float *>cnp.PyArray_DATA(arr), n)
+        else:
+            ok = _all_finite_span[double](<double *>cnp.PyArray_DATA(arr), n)
+    return ok

@@ -43,13 +43,14 @@ class Trainer:
     def run(self, X: Any, Y: Optional[_Array], labels: Optional[NDArray[np.int64]],
             perm: NDArray[np.int64], optimizer: Optional[dict[str, Any]] = None,
             sample_weight: Optional[NDArray[np.float64]] = None,
-            check_finite: bool = False) -> tuple[float, int, int, int]: ...
+            check_finite: bool = False, check_x: bool = True) -> tuple[float, int, int, int]: ...
     def fit_epochs(self, X: _Array, Y: Optional[_Array], labels: Optional[NDArray[np.int64]],
                    perm: NDArray[np.int64], optimizer: dict[str, Any],
                    rng: Optional[np.random.Generator],
                    snapshot: tuple[_Array, Optional[_Array], Optional[_Array]],
                    loss_sum: NDArray[np.float64], correct: NDArray[np.int64],
-                   seconds: NDArray[np.float64], progress: NDArray[np.int64]) -> int: ...
+                   seconds: NDArray[np.float64], progress: NDArray[np.int64],
+                   check_x: bool = True) -> int: ...
     def loss_and_grad_full(self, X: _Array, Y: Optional[_Array],
                            labels: Optional[NDArray[np.int64]],
                            sample_weight: Optional[NDArray[np.float64]] = None) -> float: ...

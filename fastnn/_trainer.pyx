@@ -93,8 +93,9 @@ cdef enum:
 PARAMS_NOT_FINITE = int(_PARAMS_NOT_FINITE)
 
 # The gather's status for a row of X holding NaN or inf; never returned, it
-# raises ValueError.  A dense X is checked only there, in the first epoch
-# of a call, each batch's rows right after they are copied (+1.4-3 ms in a
+# raises ValueError.  A dense X is checked only there (unless the caller
+# checked it: check_x False), in the first epoch of a call, each batch's
+# rows right after they are copied (+1.4-3 ms in a
 # 60,000 x 784 float32 epoch): a separate pass over all of X took 11 ms,
 # as much as a fifth of the 784-256-10 epoch's non-GEMM time.
 cdef enum:
@@ -815,11 +816,13 @@ def _check_activations(act_ids, act_params, saves_output, Py_ssize_t L):
     reads (the C list's fact; a wrong flag hands the backward the wrong
     buffer and gives a wrong gradient).  The range of a parameter is the
     activation's own and is checked by fastnn.activations."""
+    # Softmax's id, then the C list's 0 .. FNN_N_ACTIVATIONS - 1.
+    ids = _int_entries(act_ids, "act_ids", L, SOFTMAX_ID, FNN_N_ACTIVATIONS - 1)
     try:
-        ids, params, saves = list(act_ids), list(act_params), list(saves_output)
+        params, saves = list(act_params), list(saves_output)
     except TypeError:
-        raise TypeError("act_ids, act_params and saves_output must be sequences") from None
-    for values, name in ((ids, "act_ids"), (params, "act_params"), (saves, "saves_output")):
+        raise TypeError("act_params and saves_output must be sequences") from None
+    for values, name in ((params, "act_params"), (saves, "saves_output")):
         if len(values) != L:
             raise ValueError(f"{name} needs one entry per layer ({L}), got {len(values)}")
     cdef const char *act_name
@@ -827,16 +830,11 @@ def _check_activations(act_ids, act_params, saves_output, Py_ssize_t L):
     cdef const char *act_init
     for l in range(L):
         act = ids[l]
-        if isinstance(act, (bool, np.bool_)) or not hasattr(act, "__index__"):
-            raise TypeError(f"act_ids[{l}] must be an integer, got {act!r}")
-        act = ids[l] = operator.index(act)
         if act == SOFTMAX_ID:
             reads_output = True
-        elif 0 <= act < FNN_N_ACTIVATIONS and fnn_activation_info(act, &act_name, &act_saves,
-                                                                 &act_init):
-            reads_output = (<bytes>act_saves) == b"output"
         else:
-            raise ValueError(f"act_ids[{l}] = {act} is not an activation id")
+            fnn_activation_info(act, &act_name, &act_saves, &act_init)
+            reads_output = (<bytes>act_saves) == b"output"
         try:
             params[l] = float(params[l])
         except (TypeError, ValueError):
@@ -1015,8 +1013,8 @@ cdef class Trainer:
         return self.net.batch
 
     cdef int _bind(self, X, cnp.ndarray Y, cnp.ndarray labels, cnp.ndarray perm,
-                   optimizer, cnp.ndarray sample_weight, _Batches *b, _Csr *csr,
-                   _Opt *opt) except -1:
+                   optimizer, cnp.ndarray sample_weight, bint check_x, _Batches *b,
+                   _Csr *csr, _Opt *opt) except -1:
         """Check the arguments of run and fit_epochs (TypeError/ValueError,
         as run documents) and fill b, csr and opt with their pointers."""
         cdef cnp.ndarray Xd = self._check_input(X, csr)
@@ -1046,7 +1044,7 @@ cdef class Trainer:
         self.net.threads = (min(get_num_threads(), _blas_user_threads())
                             if _BLAS_THREADS_BOUND else 1)
         b.update = optimizer is not None
-        b.check_x = True
+        b.check_x = check_x
         if b.update:
             self._bind_optimizer(optimizer, opt)
         elif cnp.PyArray_DIMS(perm)[0] > self.net.batch:
@@ -1098,7 +1096,7 @@ cdef class Trainer:
 
     def run(self, X not None, cnp.ndarray Y, cnp.ndarray labels,
             cnp.ndarray perm not None, optimizer=None, cnp.ndarray sample_weight=None,
-            bint check_finite=False):
+            bint check_finite=False, bint check_x=True):
         """Run the mini-batches of `perm` (rows of X, in that order).
 
         X is a C-contiguous array or a CSR triple (data, indices, indptr):
@@ -1136,12 +1134,13 @@ cdef class Trainer:
         the wrong type, shape, dtype or layout, an unknown optimizer kind or
         state buffers that do not fit it; ValueError when a gathered row of a
         dense X holds NaN or inf (the check runs in the gather, as each batch
-        is copied: the batches before it stay applied, as after an interrupt).
+        is copied: the batches before it stay applied, as after an interrupt;
+        check_x False skips it, for an X the caller has checked).
         """
         cdef _Batches b
         cdef _Csr csr
         cdef _Opt opt
-        self._bind(X, Y, labels, perm, optimizer, sample_weight, &b, &csr, &opt)
+        self._bind(X, Y, labels, perm, optimizer, sample_weight, check_x, &b, &csr, &opt)
         cdef double loss_sum = 0
         cdef Py_ssize_t correct = 0
         cdef int bad
@@ -1186,7 +1185,8 @@ cdef class Trainer:
     def fit_epochs(self, X not None, cnp.ndarray Y, cnp.ndarray labels,
                    cnp.ndarray perm not None, optimizer not None, rng, snapshot not None,
                    cnp.ndarray loss_sum not None, cnp.ndarray correct not None,
-                   cnp.ndarray seconds not None, cnp.ndarray progress not None):
+                   cnp.ndarray seconds not None, cnp.ndarray progress not None,
+                   bint check_x=True):
         """Run len(loss_sum) epochs in one call, each as :meth:`run` with
         `optimizer`, and each from a snapshot it is restored to if it fails.
 
@@ -1207,13 +1207,14 @@ cdef class Trainer:
 
         A signal handler's exception (KeyboardInterrupt) propagates after the
         interrupted epoch is undone, and so does the ValueError for a row of
-        X that holds NaN or inf.  TypeError/ValueError as :meth:`run`, and
-        for outputs or snapshot buffers that do not fit.
+        X that holds NaN or inf (tested in the first epoch of the call unless
+        check_x is False).  TypeError/ValueError as :meth:`run`, and for
+        outputs or snapshot buffers that do not fit.
         """
         cdef _Batches b
         cdef _Csr csr
         cdef _Opt opt
-        self._bind(X, Y, labels, perm, optimizer, None, &b, &csr, &opt)
+        self._bind(X, Y, labels, perm, optimizer, None, check_x, &b, &csr, &opt)
         cdef Py_ssize_t n_epochs = loss_sum.shape[0] if loss_sum.ndim == 1 else -1
         for arr, name, dtype, size in ((loss_sum, "loss_sum", np.float64, n_epochs),
                                        (seconds, "seconds", np.float64, n_epochs),

@@ -20,6 +20,11 @@ from typing import Any, Callable, Collection, Mapping, Optional
 import numpy as np
 import numpy.typing as npt
 
+from fastnn import _kernels
+
+# The dtypes fastnn's compiled finiteness test reads.
+_COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
 __all__ = ["check_real", "check_int", "check_seed", "check_choice", "check_params",
            "as_real_array", "as_aligned_native", "as_c_native", "all_finite"]
 
@@ -176,10 +181,14 @@ def as_c_native(arr: npt.ArrayLike, dtype: npt.DTypeLike) -> np.ndarray:
 
 
 def all_finite(arr: np.ndarray) -> bool:
-    """No NaN or inf in a float array.  One reduction without a temporary in
-    the common case: a finite sum proves every term finite (NaN and inf
+    """No NaN or inf in a float array.  A contiguous float32/float64 array
+    takes the compiled bit test; any other one reduction without a temporary
+    in the common case: a finite sum proves every term finite (NaN and inf
     propagate); only a non-finite sum, which may be mere overflow, needs the
     elementwise test."""
+    if (arr.dtype in _COMPILED_DTYPES and arr.flags.c_contiguous and arr.flags.aligned
+            and arr.dtype.isnative):
+        return _kernels.all_finite(arr)
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(np.add.reduce(arr, axis=None)):
             return True

@@ -97,7 +97,8 @@ def test_the_estimators_layout_of_all_weights_then_all_biases_is_accepted():
 
 
 @pytest.mark.parametrize("changes, error, match", [
-    (dict(act_ids=[999, SOFTMAX]), ValueError, r"act_ids\[0\] = 999 is not an activation"),
+    (dict(act_ids=[999, SOFTMAX]), ValueError, r"act_ids\[0\] = 999 is outside \[-1, "),
+    (dict(act_ids=[-2, SOFTMAX]), ValueError, r"act_ids\[0\] = -2 is outside \[-1, "),
     (dict(act_ids=[float(RELU), SOFTMAX]), TypeError, r"act_ids\[0\] must be an integer"),
     (dict(act_params=[np.nan, 0.0]), ValueError, r"act_params\[0\] must be finite"),
     (dict(act_params=["x", 0.0]), TypeError, r"act_params\[0\] must be a real number"),

@@ -242,6 +242,20 @@ class BaseMLP(BaseEstimator):
                     X.indptr.astype(np.int64))
         return np.ascontiguousarray(X, dtype)
 
+    def _check_fits_dtype(self, X):
+        """validate_data found X finite in its own dtype; a float64 value
+        beyond the estimator's float32 range would become inf in the cast."""
+        dtype = np.dtype(self.dtype)
+        values = X.data if sp.issparse(X) else X
+        if values.size == 0 or values.dtype.itemsize <= dtype.itemsize:
+            return
+        info = np.finfo(dtype)
+        # From max + half an ulp on, the cast rounds to inf.
+        limit = float(info.max) + 2.0 ** (info.maxexp - info.nmant - 2)
+        if values.max() >= limit or values.min() <= -limit:
+            raise ValueError(f"X holds values too large for dtype={self.dtype!r} (they would "
+                             f"become inf); scale X or use dtype='float64'")
+
     # ------------------------------------------------------------ fit
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
@@ -252,6 +266,7 @@ class BaseMLP(BaseEstimator):
         _kernel_act(self.activation)   # checks the name and its options
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, T = self._validate_input(X, y, incremental, reset=first_pass)
+        self._check_fits_dtype(X)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
             # Each batch's loss is divided by its weight sum: an infinite sum
@@ -360,7 +375,7 @@ class BaseMLP(BaseEstimator):
                 order = order[step]
             try:
                 loss_sum, _, bad, state.args["step"] = trainer.run(
-                    Xc, Y, labels, order, state.kernel_args(), sample_weight)
+                    Xc, Y, labels, order, state.kernel_args(), sample_weight, check_x=False)
             except KeyboardInterrupt:
                 snapshot.restore(self._flat, state.args)
                 raise

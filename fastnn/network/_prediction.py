@@ -299,7 +299,8 @@ class _PredictionMixin(_Model):
         with self._lock:
             trainer = self._make_trainer(X.shape[0])
             loss_sum, _, bad, _ = trainer.run(X, Y, labels,
-                                              np.arange(X.shape[0], dtype=np.int64))
+                                              np.arange(X.shape[0], dtype=np.int64),
+                                              check_x=False)       # _check_X tested X
             grads = [(gW.copy(), gb.copy()) for gW, gb in self._views(self._grads)]
         loss = loss_sum / X.shape[0] if bad < 0 else float("nan")
         return loss, grads

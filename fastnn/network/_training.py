@@ -61,6 +61,9 @@ class _FitRun:
             # seconds; then (epochs kept, optimizer step after them).
             self.log = (np.empty(chunk), np.empty(chunk, np.int64), np.empty(chunk))
             self.progress = np.zeros(2, np.int64)
+            # Whether a finished epoch has gathered, and so tested, every
+            # row of X (the compiled test then stops for the later calls).
+            self.x_tested = False
         except BaseException:
             # The call leaves nothing behind: no trainer, and the optimizer
             # as it was (state allocated by this bind dropped).
@@ -97,9 +100,11 @@ class _FitRun:
             with rng.bit_generator.lock if rng is not None else contextlib.nullcontext():
                 status = self.net._trainer.fit_epochs(X, Y, labels, perm, args, rng,
                                                       self.snapshot, loss_sum, correct,
-                                                      seconds, self.progress)
+                                                      seconds, self.progress,
+                                                      check_x=not self.x_tested)
         finally:
             done, self.opt.step = (int(value) for value in self.progress)
+            self.x_tested = self.x_tested or done > 0
             for e in range(done):
                 self.net.epochs_trained += 1
                 record(self.net.epochs_trained, float(seconds[e]),
@@ -137,9 +142,10 @@ class _FitRun:
             net._trainer = None
             raise
         except ValueError:
-            # A row of X held NaN or inf: the compiled gather found it in the
-            # first epoch, which it undid.  The call then leaves no trace, so
-            # that a fit on cleaned data gives what it would have given.
+            # A row of X held NaN or inf (the one ValueError of the compiled
+            # epochs on checked data): the gather found it in the first
+            # epoch, which it undid.  The call then leaves no trace, so that
+            # a fit on cleaned data gives what it would have given.
             if net.epochs_trained == trained_before:
                 self._restore()
                 if rng is not None:

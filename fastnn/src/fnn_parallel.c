@@ -89,7 +89,7 @@ void fnn_bias_act_par_##SUF(T *z, T *a, const T *b, ptrdiff_t rows, ptrdiff_t co
     struct fnn_rows_job_##SUF job = { z, a, b, NULL, cols, act, p };                     \
     if (cols > 0)                                                                        \
         fnn_split(fnn_bias_act_span_##SUF, &job, rows, 1,                                \
-                  rows * cols >= FNN_PARALLEL_MIN, threads);                             \
+                  rows > 1 && rows * cols >= FNN_PARALLEL_MIN, threads);                \
 }                                                                                        \
 static void fnn_act_backward_span_##SUF(void *ctx, ptrdiff_t lo, ptrdiff_t len)          \
 {                                                                                        \
@@ -106,7 +106,7 @@ void fnn_act_backward_par_##SUF(const T *grad, const T *saved, T *dz, ptrdiff_t 
     struct fnn_rows_job_##SUF job = { dz, NULL, grad, saved, cols, act, p };             \
     if (cols > 0)                                                                        \
         fnn_split(fnn_act_backward_span_##SUF, &job, rows, 1,                            \
-                  rows * cols >= FNN_PARALLEL_MIN, threads);                             \
+                  rows > 1 && rows * cols >= FNN_PARALLEL_MIN, threads);                \
 }
 
 FNN_PARALLEL_DEFINE(float, f32)

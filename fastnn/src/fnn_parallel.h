@@ -13,10 +13,10 @@
 
 enum { FNN_PARALLEL_MIN = 1 << 15 };
 
-/* Two elementwise passes over the same rows (bias then activation; the
- * activation backward then the column sums) run on blocks of about this
- * many elements (16 KiB of float), so the second reads from L1 what the
- * first wrote. */
+/* Two elementwise passes over the same rows (bias then activation here;
+ * the dense layer's activation backward then column sums, _dense.pxd) run
+ * on blocks of about this many elements (16 KiB of float), so the second
+ * reads from L1 what the first wrote. */
 enum { FNN_BLOCK_ELEMS = 4096 };
 
 #define FNN_PARALLEL_DECLARE(T, SUF)                                              \

@@ -23,16 +23,21 @@ void fnn_pool_run(int n_threads, fnn_pool_fn fn, void *ctx)
 #include <stdatomic.h>
 #include <time.h>
 
-/* A part computes as its caller would: each job carries the caller's
- * floating-point control word (the training loop's flush-to-zero, any
+/* A part computes as its caller would: on x86 each job carries the
+ * caller's SSE control word (the training loop's flush-to-zero, the
  * rounding mode), which a helper loads before its part.  A helper started
  * outside an epoch otherwise kept the mode it was created with, and a
  * float32 gelu_tanh pass split over two threads differed from one thread
- * in the denormals it produced. */
+ * in the denormals it produced.  (Elsewhere the training loop changes no
+ * floating-point mode: fnn_train.h.)  The low 6 bits are sticky exception
+ * flags, not a mode. */
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>
 static unsigned int fnn_fp_mode(void) { return _mm_getcsr(); }
-static void fnn_fp_mode_set(unsigned int mode) { if (_mm_getcsr() != mode) _mm_setcsr(mode); }
+static void fnn_fp_mode_set(unsigned int mode)
+{
+    if ((_mm_getcsr() ^ mode) & ~0x3Fu) _mm_setcsr(mode);
+}
 #else
 static unsigned int fnn_fp_mode(void) { return 0; }
 static void fnn_fp_mode_set(unsigned int mode) { (void)mode; }

@@ -216,3 +216,34 @@ def test_accuracy_within_001_of_sklearn(name, solver):
           f"{scores['sklearn']:.4f}; fit s fastnn {times['fastnn']:.3f} sklearn "
           f"{times['sklearn']:.3f}")
     assert scores["fastnn"] >= scores["sklearn"] - 0.01
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_float64_value_beyond_float32_is_refused_not_trained_on(solver, sparse):
+    # validate_data sees a finite float64 X; the cast to the estimator's
+    # float32 turns 1e39 into inf, which every solver and input kind refuses
+    # before training, leaving a fitted model as it was.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 4))
+    y = rng.integers(0, 2, 400)
+    est = MLPClassifier(hidden_layer_sizes=(5,), solver=solver, batch_size=50, max_iter=2,
+                        shuffle=False, random_state=0)
+    est.fit(sp.csr_matrix(X) if sparse else X, y)
+    coefs = [c.copy() for c in est.coefs_]
+    n_iter = est.n_iter_
+    X_big = X.copy()
+    X_big[399, 1] = 1e39
+    X_big = sp.csr_matrix(X_big) if sparse else X_big
+    calls = [lambda: est.fit(X_big, y)]
+    if solver != "lbfgs":
+        calls.append(lambda: est.partial_fit(X_big, y))
+    for call in calls:
+        with pytest.raises(ValueError, match="too large for dtype='float32'"):
+            call()
+        assert all(np.array_equal(a, b) for a, b in zip(coefs, est.coefs_))
+        assert est.n_iter_ == n_iter
+    est_64 = MLPClassifier(hidden_layer_sizes=(5,), solver=solver, max_iter=2,
+                           dtype="float64", random_state=0)
+    est_64.fit(X_big, y)                       # finite in float64: trains
+    assert np.isfinite(est_64.coefs_[0]).all()

@@ -614,6 +614,24 @@ def test_extreme_finite_X_passes_the_gather(dtype):
     assert net.epochs_trained == 1
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_all_finite_compiled_and_numpy_paths_agree(dtype):
+    from fastnn._validation import all_finite
+    info = np.finfo(dtype)
+    base = np.linspace(-1, 1, 37).astype(dtype)
+    base[:4] = info.max, -info.max, info.smallest_subnormal, -0.0
+    assert all_finite(base) and fastnn._kernels.all_finite(base)
+    for bad in (np.nan, np.inf, -np.inf):
+        for i in range(37):                       # every lane and the tail
+            x = base.copy()
+            x[i] = bad
+            assert not fastnn._kernels.all_finite(x)
+            assert not all_finite(x) and not all_finite(x[::-1])    # numpy's path
+    assert all_finite(np.zeros((0, 3), dtype))
+    with pytest.raises(TypeError, match="C-contiguous"):
+        fastnn._kernels.all_finite(base[::2])
+
+
 def test_non_finite_validation_rows_are_found_before_training():
     rng = np.random.default_rng(2)
     X = rng.standard_normal((40, 3))
