@@ -625,6 +625,13 @@ def _bounded_draws(rng, uint64_t high, Py_ssize_t count):
     return out
 
 
+cdef void _both_passes(real **p, Py_ssize_t rows, Py_ssize_t cols, int act, double param,
+                       int threads) noexcept nogil:
+    """_layer_passes' two passes; p: z + b (in place), out, b, grad, saved, dz."""
+    _bias_activation(p[0], p[1], p[2], rows, cols, act, param, threads)
+    _activation_backward(p[3], p[4], p[5], rows, cols, act, param, threads)
+
+
 def _layer_passes(cnp.ndarray z not None, cnp.ndarray b not None,
                   cnp.ndarray grad not None, int act, double param, int threads):
     """The training loop's two elementwise layer passes, on copies, split by
@@ -649,21 +656,15 @@ def _layer_passes(cnp.ndarray z not None, cnp.ndarray b not None,
         raise ValueError(f"b must be a contiguous ({cols},) array of z's dtype")
     cdef cnp.ndarray zb = z.copy(), out = np.empty_like(z), dz = np.empty_like(z)
     cdef cnp.ndarray saved = zb if act != FNN_SOFTMAX_ID else out
+    cdef void *p[6]
+    cdef int i
+    for i, arr in enumerate((zb, out, b, grad, saved, dz)):
+        p[i] = cnp.PyArray_DATA(<cnp.ndarray>arr)
     with nogil:
         if typenum == cnp.NPY_FLOAT32:
-            _bias_activation(<float *>cnp.PyArray_DATA(zb), <float *>cnp.PyArray_DATA(out),
-                             <float *>cnp.PyArray_DATA(b), rows, cols, act, param, threads)
-            _activation_backward(<float *>cnp.PyArray_DATA(grad),
-                                 <float *>cnp.PyArray_DATA(saved),
-                                 <float *>cnp.PyArray_DATA(dz), rows, cols, act, param,
-                                 threads)
+            _both_passes[float](<float **>p, rows, cols, act, param, threads)
         else:
-            _bias_activation(<double *>cnp.PyArray_DATA(zb), <double *>cnp.PyArray_DATA(out),
-                             <double *>cnp.PyArray_DATA(b), rows, cols, act, param, threads)
-            _activation_backward(<double *>cnp.PyArray_DATA(grad),
-                                 <double *>cnp.PyArray_DATA(saved),
-                                 <double *>cnp.PyArray_DATA(dz), rows, cols, act, param,
-                                 threads)
+            _both_passes[double](<double **>p, rows, cols, act, param, threads)
     return zb, out, dz
 
 
