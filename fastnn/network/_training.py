@@ -90,7 +90,9 @@ class _FitRun:
         before each when rng is given); record(number, seconds, metrics) for
         each finished one, also when the call then fails or is interrupted.
         An epoch whose loss or parameters turn non-finite (checked by the
-        compiled loop) is undone there, and raises FloatingPointError here.
+        compiled loop) is undone there, and raises FloatingPointError here;
+        one that gathers a row of X holding NaN or inf is undone there too,
+        and its ValueError propagates.
         args: the optimizer's kernel_args of this fit call."""
         X, labels, Y = data
         loss_sum, correct, seconds = (column[:count] for column in self.log)

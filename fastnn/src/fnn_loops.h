@@ -80,6 +80,11 @@ FNN_TARGET static int INAME(fnn_backward)(int act, const T *g, const T *s, T *y,
 
 static inline T INAME(row_max)(const T *x, ptrdiff_t n)
 {
+    if (n < FNN_LANES) {              /* a short row (10 classes): no lanes to reduce */
+        T m = -(T)INFINITY;
+        for (ptrdiff_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
+        return m;
+    }
     T acc[FNN_LANES];
     ptrdiff_t i = 0;
     for (int j = 0; j < FNN_LANES; ++j) acc[j] = -(T)INFINITY;
@@ -105,6 +110,11 @@ static inline T INAME(dot)(const T *a, const T *b, ptrdiff_t n)
 
 static inline T INAME(sum)(const T *x, ptrdiff_t n)
 {
+    if (n < FNN_LANES) {              /* the same sum: the lanes would all add +0 */
+        T s = 0;
+        for (ptrdiff_t i = 0; i < n; ++i) s += x[i];
+        return s;
+    }
     T acc[FNN_LANES] = {0};
     ptrdiff_t i = 0;
     for (; i + FNN_LANES <= n; i += FNN_LANES)
