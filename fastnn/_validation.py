@@ -12,7 +12,7 @@ name the argument and say what was expected.
 - :func:`as_real_array`: any array-like of bool/int/float values;
 - :func:`as_aligned_native` (keeps C or F order) and :func:`as_c_native`
   (C order, given dtype): the two layouts the compiled code reads;
-- :func:`all_finite`: no NaN or inf, in one reduction.
+- :func:`all_finite`: no NaN or inf (the compiled bit test, else one reduction).
 """
 import math
 from typing import Any, Callable, Collection, Mapping, Optional
@@ -186,8 +186,8 @@ def all_finite(arr: np.ndarray) -> bool:
     in the common case: a finite sum proves every term finite (NaN and inf
     propagate); only a non-finite sum, which may be mere overflow, needs the
     elementwise test."""
-    if (arr.dtype in _COMPILED_DTYPES and arr.flags.c_contiguous and arr.flags.aligned
-            and arr.dtype.isnative):
+    if (type(arr) is np.ndarray and arr.dtype in _COMPILED_DTYPES
+            and arr.flags.c_contiguous and arr.flags.aligned and arr.dtype.isnative):
         return _kernels.all_finite(arr)
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(np.add.reduce(arr, axis=None)):

@@ -18,6 +18,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -26,6 +27,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from fastnn import _kernels
+from fastnn._validation import all_finite
 from fastnn.activations import ACTIVATIONS, get_activation
 from fastnn.estimators._lbfgs import FullBatchObjective, fit_lbfgs
 from fastnn.estimators._schedules import StochasticState
@@ -242,19 +244,26 @@ class BaseMLP(BaseEstimator):
                     X.indptr.astype(np.int64))
         return np.ascontiguousarray(X, dtype)
 
-    def _check_fits_dtype(self, X):
-        """validate_data found X finite in its own dtype; a float64 value
-        beyond the estimator's float32 range would become inf in the cast."""
+    def _check_fits_dtype(self, values, name):
+        """validate_data found X and y finite in their own dtype; a float64
+        value beyond the estimator's float32 range would become inf in the
+        cast.  (Under scikit-learn's assume_finite, NaN or inf may be there
+        too: the gather's test, or the final check of the weights, reports
+        those.)"""
         dtype = np.dtype(self.dtype)
-        values = X.data if sp.issparse(X) else X
+        values = values.data if sp.issparse(values) else np.asarray(values)
         if values.size == 0 or values.dtype.itemsize <= dtype.itemsize:
             return
         info = np.finfo(dtype)
         # From max + half an ulp on, the cast rounds to inf.
         limit = float(info.max) + 2.0 ** (info.maxexp - info.nmant - 2)
-        if values.max() >= limit or values.min() <= -limit:
-            raise ValueError(f"X holds values too large for dtype={self.dtype!r} (they would "
-                             f"become inf); scale X or use dtype='float64'")
+        high, low = values.max(), values.min()
+        if np.isfinite(high) and np.isfinite(low) and (high >= limit or low <= -limit):
+            raise self._too_large(name)
+
+    def _too_large(self, name):
+        return ValueError(f"{name} holds values too large for dtype={self.dtype!r} (they "
+                          f"would become inf); scale {name} or use dtype='float64'")
 
     # ------------------------------------------------------------ fit
 
@@ -266,7 +275,9 @@ class BaseMLP(BaseEstimator):
         _kernel_act(self.activation)   # checks the name and its options
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, T = self._validate_input(X, y, incremental, reset=first_pass)
-        self._check_fits_dtype(X)
+        self._check_fits_dtype(X, "X")
+        if not is_classifier(self):
+            self._check_fits_dtype(T, "y")
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
             # Each batch's loss is divided by its weight sum: an infinite sum
@@ -374,9 +385,13 @@ class BaseMLP(BaseEstimator):
                 self._random_state.shuffle(step)
                 order = order[step]
             try:
+                # validate_data tested X, unless assume_finite asked it not to.
                 loss_sum, _, bad, state.args["step"] = trainer.run(
-                    Xc, Y, labels, order, state.kernel_args(), sample_weight, check_x=False)
-            except KeyboardInterrupt:
+                    Xc, Y, labels, order, state.kernel_args(), sample_weight,
+                    check_x=get_config()["assume_finite"])
+            except (KeyboardInterrupt, ValueError):
+                # Ctrl-C, or a row of X with NaN or inf found while gathered:
+                # the epoch's earlier batches are undone.
                 snapshot.restore(self._flat, state.args)
                 raise
             self.n_iter_ += 1
@@ -487,6 +502,7 @@ class BaseMLP(BaseEstimator):
                                                 self._layer_kernels()):
             out = np.empty((A.shape[0], W.shape[1]), dtype)
             if sp.issparse(A):
+                self._check_fits_dtype(A, "X")
                 np.copyto(out, (A @ W) + b, casting="unsafe")
                 forward = get_activation(name).forward
                 if name in _OPTION_ACTIVATIONS:
@@ -495,7 +511,13 @@ class BaseMLP(BaseEstimator):
                     forward(out, out=out)
             else:
                 if A.dtype != dtype or not A.flags.c_contiguous:
-                    A = np.ascontiguousarray(A, dtype)
+                    narrowed = A.dtype.itemsize > dtype.itemsize
+                    with np.errstate(over="ignore"):     # reported just below
+                        A = np.ascontiguousarray(A, dtype)
+                    # X was finite in float64 (validate_data): an inf now is
+                    # a value beyond float32's range.
+                    if narrowed and not all_finite(A):
+                        raise self._too_large("X")
                 _kernels.dense_forward_into(A, W, b, act_id, param, out, out)
             A = out
         if self.out_activation_ == "exp":

@@ -247,3 +247,45 @@ def test_a_float64_value_beyond_float32_is_refused_not_trained_on(solver, sparse
                            dtype="float64", random_state=0)
     est_64.fit(X_big, y)                       # finite in float64: trains
     assert np.isfinite(est_64.coefs_[0]).all()
+
+
+def test_assume_finite_still_never_trains_on_nan():
+    # scikit-learn's assume_finite skips validate_data's test; the gather's
+    # test then finds the NaN, and the epoch's earlier batches are undone.
+    from sklearn import config_context
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((400, 4))
+    y = rng.integers(0, 2, 400)
+    est = MLPClassifier(hidden_layer_sizes=(5,), batch_size=50, max_iter=2, shuffle=False,
+                        random_state=0).fit(X, y)
+    flat = est._flat.copy()
+    X_nan = X.copy()
+    X_nan[399, 2] = np.nan
+    with config_context(assume_finite=True):
+        with pytest.raises(ValueError, match="X holds NaN or inf"):
+            est.partial_fit(X_nan, y)
+    assert est._flat.tobytes() == flat.tobytes()
+
+
+def test_a_regression_target_beyond_float32_is_refused():
+    rng = np.random.default_rng(2)
+    X, y = rng.standard_normal((50, 3)), rng.standard_normal(50)
+    y[7] = -1e39
+    with pytest.raises(ValueError, match="y holds values too large for dtype='float32'"):
+        MLPRegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X, y)
+    assert np.isfinite(MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, dtype="float64")
+                       .fit(X, y).coefs_[0]).all()
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_predict_refuses_a_float64_value_beyond_float32(sparse):
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((60, 3)), rng.integers(0, 2, 60)
+    est = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3).fit(X, y)
+    X_big = X.copy()
+    X_big[5, 1] = 1e39
+    X_big = sp.csr_matrix(X_big) if sparse else X_big
+    for method in (est.predict, est.predict_proba):
+        with pytest.raises(ValueError, match="X holds values too large for dtype='float32'"):
+            method(X_big)
+    assert np.isfinite(est.predict_proba(X)).all()
