@@ -262,10 +262,27 @@ cdef bint _single_begin() noexcept nogil:
 cdef void _single_end() noexcept nogil:
     global _single_holders
     PyThread_acquire_lock(_blas_lock, 1)
-    _single_holders -= 1
-    if _single_holders == 0 and _saved_threads > 1:
-        _blas_set_threads(_saved_threads)
+    # Never below 0: a fork() child whose hold was cleared (see below) may
+    # still close the one its forking thread had open.
+    if _single_holders > 0:
+        _single_holders -= 1
+        if _single_holders == 0 and _saved_threads > 1:
+            _blas_set_threads(_saved_threads)
     PyThread_release_lock(_blas_lock)
+
+
+def _blas_hold_after_fork_in_child():
+    """fork() copies only the calling thread: a single-thread section that
+    another thread (an epoch, a product) had open is never closed in the
+    child, whose BLAS would stay at one thread, and _blas_lock may be held
+    for ever.  The child starts with a new lock, no section open, and BLAS
+    at the count the user had set."""
+    global _blas_lock, _single_holders
+    _blas_lock = PyThread_allocate_lock()
+    if _single_holders > 0:
+        _single_holders = 0
+        if _saved_threads > 1 and _blas_set_threads != NULL:
+            _blas_set_threads(_saved_threads)
 
 
 cdef int _blas_user_threads() noexcept nogil:
@@ -501,3 +518,5 @@ try:
     _bind_blas_threads(_cython_blas.__file__)
 except (ImportError, AttributeError, OSError):      # keep BLAS's own thread choice
     pass
+if hasattr(os, "register_at_fork"):      # POSIX only; Windows has no fork()
+    os.register_at_fork(after_in_child=_blas_hold_after_fork_in_child)

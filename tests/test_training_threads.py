@@ -168,3 +168,53 @@ def test_split_layer_passes_give_the_bits_of_one_thread(data, dtype, name, rows,
     assert np.array_equal(zb, z + b)
     assert np.array_equal(a, act.forward(zb))
     assert np.array_equal(dz, act.backward(grad, a if act.kernel_id is None else zb))
+
+
+@needs_two_cpus
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
+def test_a_fork_during_another_threads_epoch_leaves_the_child_blas_as_set(data,
+                                                                          restore_threads):
+    # The epoch holds scipy's BLAS at one thread; fork() copies only the
+    # forking thread, so the child must not inherit the hold (BLAS stuck at
+    # one thread) or a held lock (a hang at its first product).
+    fastnn.set_num_threads(2)
+    user_count = _scipy_blas_threads()
+    X, y = data
+    net = fastnn.Network(SIZES, ["relu", "softmax"], loss="cross_entropy", seed=0)
+    stop = threading.Event()
+
+    def train():
+        while not stop.is_set():
+            net.fit(X, y, epochs=1, batch_size=BATCH)
+
+    trainer = threading.Thread(target=train)
+    trainer.start()
+    try:
+        deadline = time.monotonic() + 10
+        while _scipy_blas_threads() == user_count and time.monotonic() < deadline:
+            time.sleep(0.001)                   # until an epoch holds BLAS
+        held = _scipy_blas_threads() != user_count
+        pid = os.fork()
+        if pid == 0:                            # the child: report by exit code only
+            code = 1
+            try:
+                fresh = fastnn.Network([4, 8, 3], ["relu", "softmax"], seed=0)
+                fresh.fit(np.ones((64, 4)), np.arange(64) % 3, epochs=2)
+                code = 0 if _scipy_blas_threads() == user_count else 3
+            finally:
+                os._exit(code)
+        deadline = time.monotonic() + 60
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        if not done:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+    finally:
+        stop.set()
+        trainer.join()
+    assert done, "the forked child hung"
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    assert held, "no epoch was seen holding BLAS at one thread"
