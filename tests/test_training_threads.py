@@ -61,7 +61,13 @@ def test_two_thread_epochs_are_reproducible_and_close_to_one_thread(data, dtype,
 
 @needs_two_cpus
 def test_blas_is_held_at_one_thread_during_the_epoch_and_restored(data, restore_threads):
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):   # so that 1 means held
+        _held_during_the_epoch(data)
+
+
+def _held_during_the_epoch(data):
     before = _scipy_blas_threads()
+    assert 1 not in before, before
     seen = []
     done = threading.Event()
 
@@ -178,22 +184,34 @@ def test_a_fork_during_another_threads_epoch_leaves_the_child_blas_as_set(data,
     # forking thread, so the child must not inherit the hold (BLAS stuck at
     # one thread) or a held lock (a hang at its first product).
     fastnn.set_num_threads(2)
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):   # the user's count: 2
+        _fork_during_an_epoch(data)
+
+
+def _fork_during_an_epoch(data):
     user_count = _scipy_blas_threads()
+    assert 1 not in user_count, user_count
     X, y = data
     net = fastnn.Network(SIZES, ["relu", "softmax"], loss="cross_entropy", seed=0)
     stop = threading.Event()
+    errors = []
 
     def train():
-        while not stop.is_set():
-            net.fit(X, y, epochs=1, batch_size=BATCH)
+        # 60 epochs in one compiled call: one hold, open nearly all the time.
+        try:
+            while not stop.is_set():
+                net.fit(X, y, epochs=60, batch_size=BATCH)
+        except BaseException as exc:            # reported below, not lost in the thread
+            errors.append(exc)
+            raise
 
     trainer = threading.Thread(target=train)
     trainer.start()
     try:
         deadline = time.monotonic() + 10
-        while _scipy_blas_threads() == user_count and time.monotonic() < deadline:
+        while 1 not in _scipy_blas_threads() and time.monotonic() < deadline:
             time.sleep(0.001)                   # until an epoch holds BLAS
-        held = _scipy_blas_threads() != user_count
+        held = 1 in _scipy_blas_threads()
         pid = os.fork()
         if pid == 0:                            # the child: report by exit code only
             code = 1
@@ -215,6 +233,7 @@ def test_a_fork_during_another_threads_epoch_leaves_the_child_blas_as_set(data,
     finally:
         stop.set()
         trainer.join()
+    assert not errors, errors
     assert done, "the forked child hung"
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
-    assert held, "no epoch was seen holding BLAS at one thread"
+    assert held, f"no epoch was seen holding BLAS at one thread ({user_count})"
