@@ -493,10 +493,7 @@ cdef class ForwardPass:
         cdef bint finite
         cdef bint is_float = typenum == cnp.NPY_FLOAT32
         with nogil:
-            if is_float:
-                finite = _all_finite_span[float](<float *>px, n * self.n_in)
-            else:
-                finite = _all_finite_span[double](<double *>px, n * self.n_in)
+            finite = _all_finite_of(px, n * self.n_in, is_float)
             if finite:
                 if is_float:
                     _forward_all[float](<float *>px, ldx, tx, <float *>pp, self.sizes_p,

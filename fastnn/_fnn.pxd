@@ -109,6 +109,15 @@ cdef inline bint _all_finite_span(const real *x, Py_ssize_t n) noexcept nogil:
         return fnn_all_finite_f64(x, n)
 
 
+cdef inline bint _all_finite_of(const void *data, Py_ssize_t n, bint is_float) noexcept nogil:
+    """_all_finite_span of n floats (is_float) or doubles, for callers that
+    hold an untyped array's data."""
+    if is_float:
+        return _all_finite_span[float](<const float *>data, n)
+    else:
+        return _all_finite_span[double](<const double *>data, n)
+
+
 cdef inline int _select_isa(object request):
     """Select the SIMD level of this module's kernels from the value of
     FASTNN_CPU_CAPABILITY (None or "" for the CPU's best); returns

@@ -508,11 +508,9 @@ def all_finite(cnp.ndarray arr not None):
             or not cnp.PyArray_IS_C_CONTIGUOUS(arr) or not cnp.PyArray_ISBEHAVED_RO(arr)):
         raise TypeError("arr must be a C-contiguous, aligned, native float32 or float64 "
                         "array")
+    cdef const void *data = cnp.PyArray_DATA(arr)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(arr)
     cdef bint ok
     with nogil:
-        if typenum == cnp.NPY_FLOAT32:
-            ok = _all_finite_span[float](<float *>cnp.PyArray_DATA(arr), n)
-        else:
-            ok = _all_finite_span[double](<double *>cnp.PyArray_DATA(arr), n)
+        ok = _all_finite_of(data, n, typenum == cnp.NPY_FLOAT32)
     return ok

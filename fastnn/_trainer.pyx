@@ -458,23 +458,23 @@ cdef struct _Csr:
     long long nnz
 
 
-cdef bint _gather_csr(_Net *net, const _Csr *csr, const real *Y,
-                      const long long *labels, Py_ssize_t n, const long long *idx,
-                      Py_ssize_t rows) noexcept nogil:
+cdef int _gather_csr(_Net *net, const _Csr *csr, const real *Y,
+                     const long long *labels, Py_ssize_t n, const long long *idx,
+                     Py_ssize_t rows) noexcept nogil:
     """_gather for a CSR X: zero the batch rows and scatter each row's
-    entries; False (nothing read out of range) for a bad row index, label,
-    indptr or column index."""
+    entries.  -1 when done; -2 (nothing read out of range) for a bad row
+    index, label, indptr or column index."""
     cdef Py_ssize_t r, n_in = net.sizes[0], n_out = net.sizes[net.n_layers]
     cdef long long i, lo, hi, col
     cdef real *xb = <real *>net.xb
     cdef const real *data = <const real *>csr.data
     for r in range(rows):
         if idx[r] < 0 or idx[r] >= n or (labels != NULL and not 0 <= labels[idx[r]] < n_out):
-            return False
+            return -2
         lo = csr.indptr[idx[r]]
         hi = csr.indptr[idx[r] + 1]
         if lo < 0 or hi < lo or hi > csr.nnz:
-            return False
+            return -2
     memset(xb, 0, rows * n_in * sizeof(real))
     for r in range(rows):
         lo = csr.indptr[idx[r]]
@@ -482,10 +482,10 @@ cdef bint _gather_csr(_Net *net, const _Csr *csr, const real *Y,
         for i in range(lo, hi):
             col = csr.indices[i]
             if col < 0 or col >= n_in:
-                return False
+                return -2
             xb[r * n_in + col] += data[i]
     _gather_targets(net, Y, labels, idx, rows)
-    return True
+    return -1
 
 
 cdef void _gather_weights(_Net *net, const double *sw, const long long *idx,
@@ -551,8 +551,7 @@ cdef int _run_epoch(_Net *net, _Opt *opt, const _Batches *b, real dtype_tag,
                 break
         rows = min(net.batch, b.n_rows - start)
         if b.csr != NULL:
-            gathered = -1 if _gather_csr(net, b.csr, Y, b.labels, b.n, b.perm + start,
-                                         rows) else -2
+            gathered = _gather_csr(net, b.csr, Y, b.labels, b.n, b.perm + start, rows)
         else:
             gathered = _gather(net, X, Y, b.labels, b.n, b.perm + start, rows, b.check_x)
         if gathered != -1:
@@ -777,13 +776,12 @@ cdef bint _all_finite(object arr):
     if arr is None:
         return True
     cdef cnp.ndarray a = arr
+    cdef const void *data = cnp.PyArray_DATA(a)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(a)
+    cdef bint is_float = cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32
     cdef bint ok
     with nogil:
-        if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32:
-            ok = _all_finite_span[float](<float *>cnp.PyArray_DATA(a), n)
-        else:
-            ok = _all_finite_span[double](<double *>cnp.PyArray_DATA(a), n)
+        ok = _all_finite_of(data, n, is_float)
     return ok
 
 

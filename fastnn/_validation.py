@@ -22,9 +22,6 @@ import numpy.typing as npt
 
 from fastnn import _kernels
 
-# The dtypes fastnn's compiled finiteness test reads.
-_COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
 __all__ = ["check_real", "check_int", "check_seed", "check_choice", "check_params",
            "as_real_array", "as_aligned_native", "as_c_native", "all_finite"]
 
@@ -186,9 +183,11 @@ def all_finite(arr: np.ndarray) -> bool:
     in the common case: a finite sum proves every term finite (NaN and inf
     propagate); only a non-finite sum, which may be mere overflow, needs the
     elementwise test."""
-    if (type(arr) is np.ndarray and arr.dtype in _COMPILED_DTYPES
-            and arr.flags.c_contiguous and arr.flags.aligned and arr.dtype.isnative):
-        return _kernels.all_finite(arr)
+    if type(arr) is np.ndarray:          # not a subclass (a masked array's mask counts)
+        try:
+            return _kernels.all_finite(arr)
+        except TypeError:                # a layout or dtype it does not read
+            pass
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(np.add.reduce(arr, axis=None)):
             return True

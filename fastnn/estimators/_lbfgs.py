@@ -41,8 +41,7 @@ class FullBatchObjective:
                                                    self.sample_weight)
         else:
             loss_sum, _, bad, _ = self.trainer.run(self.X, self.Y, self.labels,
-                                                   self._all_rows, None, self.sample_weight,
-                                                   check_x=False)
+                                                   self._all_rows, None, self.sample_weight)
             loss = loss_sum / self._all_rows.size if bad < 0 else np.nan
         return loss, self.grads.astype(np.float64)
 
