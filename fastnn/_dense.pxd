@@ -22,13 +22,6 @@ from fastnn._fnn cimport *
 
 # ---------------------------------------------------------------- BLAS
 
-cdef inline bint _small_kernel_takes(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, bint trans_b,
-                                     size_t elem) noexcept nogil:
-    """Whether _gemm runs a product (alpha 1, beta 0) on fastnn's
-    small-product kernel rather than BLAS."""
-    return not trans_b and fnn_small_gemm_fits(m, n, k, elem)
-
-
 cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k, real alpha,
                        const real *a, int lda, const real *b, int ldb, real beta,
                        real *c, int ldc, int threads=1) noexcept nogil:
@@ -37,19 +30,20 @@ cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k, real alp
     A row-major matrix with leading dimension ld is, to column-major BLAS, its
     transpose with the same ld; hence C^T = op(B)^T op(A)^T: B goes first.
     Small products (fnn_small_gemm_fits) run fastnn's own register-tiled
-    kernel instead, which skips BLAS's packing.  threads > 1 (the training
-    loop's, with BLAS set to one thread) splits a large product over
-    fastnn's pool (fnn_parallel.h).
+    kernel instead, which skips BLAS's packing (it copies op(B) only where
+    B is transposed or its rows are not whole vectors).  threads > 1 (the
+    training loop's, with BLAS set to one thread) splits a large product
+    over fastnn's pool (fnn_parallel.h).
     """
     cdef char ta = b'T' if trans_b else b'N'
     cdef char tb = b'T' if trans_a else b'N'
     if m <= 0 or n <= 0:
         return
-    if alpha == 1 and beta == 0 and _small_kernel_takes(m, n, k, trans_b, sizeof(real)):
+    if alpha == 1 and beta == 0 and fnn_small_gemm_fits(m, n, k, sizeof(real)):
         if real is float:
-            fnn_small_gemm_f32(trans_a, m, n, k, a, lda, b, ldb, c, ldc)
+            fnn_small_gemm_f32(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc)
         else:
-            fnn_small_gemm_f64(trans_a, m, n, k, a, lda, b, ldb, c, ldc)
+            fnn_small_gemm_f64(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc)
         return
     # BLAS rejects ld < 1 even when the matrix is empty.
     lda = max(lda, 1)

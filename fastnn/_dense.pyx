@@ -122,10 +122,11 @@ def small_product_fits(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, dtype):
     return bool(fnn_small_gemm_fits(m, n, k, np.dtype(dtype).itemsize))
 
 
-def small_product(cnp.ndarray A not None, cnp.ndarray B not None, bint trans_a=False):
-    """op(A) @ B by the small-product kernel alone (op(A) = A.T if trans_a),
-    for tests: A and B C-contiguous and aligned, one native float dtype, a
-    shape that fits."""
+def small_product(cnp.ndarray A not None, cnp.ndarray B not None, bint trans_a=False,
+                  bint trans_b=False):
+    """op(A) @ op(B) by the small-product kernel alone (op(X) = X.T where
+    asked), for tests: A and B C-contiguous and aligned, one native float
+    dtype, a shape that fits."""
     if A.ndim != 2 or B.ndim != 2 or A.dtype != B.dtype or A.dtype not in (np.float32, np.float64):
         raise TypeError("A and B must be 2-D arrays of one float dtype")
     if not (A.flags.c_contiguous and B.flags.c_contiguous):
@@ -134,16 +135,19 @@ def small_product(cnp.ndarray A not None, cnp.ndarray B not None, bint trans_a=F
         raise ValueError("A and B must be aligned to their element size")
     cdef Py_ssize_t m = A.shape[1] if trans_a else A.shape[0]
     cdef Py_ssize_t k = A.shape[0] if trans_a else A.shape[1]
-    cdef Py_ssize_t n = B.shape[1]
-    if B.shape[0] != k or not fnn_small_gemm_fits(m, n, k, A.itemsize):
-        raise ValueError(f"no small product for op(A) {m}x{k} and B {B.shape[0]}x{n}")
+    cdef Py_ssize_t n = B.shape[0] if trans_b else B.shape[1]
+    cdef Py_ssize_t b_rows = B.shape[1] if trans_b else B.shape[0]
+    if b_rows != k or not fnn_small_gemm_fits(m, n, k, A.itemsize):
+        raise ValueError(f"no small product for op(A) {m}x{k} and op(B) {b_rows}x{n}")
     cdef cnp.ndarray C = np.empty((m, n), A.dtype)
     if A.dtype == np.float32:
-        fnn_small_gemm_f32(trans_a, m, n, k, <float *>cnp.PyArray_DATA(A), A.shape[1],
-                           <float *>cnp.PyArray_DATA(B), n, <float *>cnp.PyArray_DATA(C), n)
+        fnn_small_gemm_f32(trans_a, trans_b, m, n, k, <float *>cnp.PyArray_DATA(A), A.shape[1],
+                           <float *>cnp.PyArray_DATA(B), B.shape[1],
+                           <float *>cnp.PyArray_DATA(C), n)
     else:
-        fnn_small_gemm_f64(trans_a, m, n, k, <double *>cnp.PyArray_DATA(A), A.shape[1],
-                           <double *>cnp.PyArray_DATA(B), n, <double *>cnp.PyArray_DATA(C), n)
+        fnn_small_gemm_f64(trans_a, trans_b, m, n, k, <double *>cnp.PyArray_DATA(A), A.shape[1],
+                           <double *>cnp.PyArray_DATA(B), B.shape[1],
+                           <double *>cnp.PyArray_DATA(C), n)
     return C
 
 
@@ -339,8 +343,7 @@ cdef inline void _forward_all(const real *x, int ldx, bint trans_x, const real *
         dest = out if l == n_layers - 1 else scratch + (l % 2) * half
         # A product on fastnn's small-product kernel runs on this thread
         # and needs no BLAS thread change (one row is _product's GEMV).
-        own_kernel = n > 1 and _small_kernel_takes(n, sizes[l + 1], sizes[l], False,
-                                                   sizeof(real))
+        own_kernel = n > 1 and fnn_small_gemm_fits(n, sizes[l + 1], sizes[l], sizeof(real))
         single = (not own_kernel and <long long>n * sizes[l] * sizes[l + 1] < _single_thread_work
                   and _single_begin())
         if l < _MAX_OBSERVED:

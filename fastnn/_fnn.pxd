@@ -56,10 +56,10 @@ cdef extern from "fnn_train.h" nogil:
                       double step_size, double beta1, double beta2, double inv_bc2_sqrt,
                       double eps)
     bint fnn_small_gemm_fits(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, size_t elem)
-    void fnn_small_gemm_f32(int trans_a, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+    void fnn_small_gemm_f32(int trans_a, int trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                             const float *a, Py_ssize_t lda, const float *b, Py_ssize_t ldb,
                             float *c, Py_ssize_t ldc)
-    void fnn_small_gemm_f64(int trans_a, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+    void fnn_small_gemm_f64(int trans_a, int trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                             const double *a, Py_ssize_t lda, const double *b, Py_ssize_t ldb,
                             double *c, Py_ssize_t ldc)
 

@@ -33,3 +33,12 @@ def dtype(request):
 settings.register_profile("default", max_examples=150, deadline=None)
 settings.register_profile("thorough", max_examples=3000, deadline=None)
 settings.load_profile(os.environ.get("FASTNN_HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture
+def plain_env(monkeypatch):
+    """No compiler flags or preloads from the environment, for the tests
+    that build C drivers (_cbuild.py): the sanitizer CI run sets them for
+    the extension, not for those."""
+    for name in ("CPPFLAGS", "CFLAGS", "LDFLAGS", "LD_PRELOAD"):
+        monkeypatch.delenv(name, raising=False)

@@ -336,9 +336,11 @@ def test_small_kernel_runs_from_avx2_up_in_gcc_and_clang_builds():
             _dense.small_product(np.ones((16, 16), np.float32), np.ones((16, 16), np.float32))
 
 # (m, n, k): tails of rows; n of one AVX-512 vector after the 2-vector panels
-# (float 16, 48; double 8, 24).
+# (float 16, 48; double 8, 24); n not whole rows (padded copy of B: 10
+# classes, 1, 33, 63).
 SMALL_SHAPES = [(32, 64, 64), (1, 16, 3), (5, 32, 17), (64, 16, 64), (7, 16, 64),
-                (3, 64, 1), (4, 32, 0), (13, 48, 9), (6, 8, 5), (9, 24, 33)]
+                (3, 64, 1), (4, 32, 0), (13, 48, 9), (6, 8, 5), (9, 24, 33),
+                (32, 10, 64), (64, 10, 32), (7, 1, 5), (13, 33, 9), (5, 63, 3), (2, 3, 0)]
 
 
 def _product_error_bound(A, B, dtype):
@@ -348,16 +350,18 @@ def _product_error_bound(A, B, dtype):
     return 2 * max(k, 1) * np.finfo(dtype).eps * (np.abs(A) @ np.abs(B)) + 1e-300
 
 
-@pytest.mark.parametrize("trans_a", [False, True])
+@pytest.mark.parametrize("trans_a,trans_b", [(False, False), (True, False), (False, True),
+                                             (True, True)])
 @pytest.mark.parametrize("m,n,k,dtype", [(*shape, dtype) for dtype in (np.float32, np.float64)
                                          for shape in SMALL_SHAPES
                                          if _dense.small_product_fits(*shape, dtype)])
-def test_small_product_matches_a_float64_reference(m, n, k, dtype, trans_a):
+def test_small_product_matches_a_float64_reference(m, n, k, dtype, trans_a, trans_b):
     rng = np.random.default_rng(m * 1000 + n * 10 + k)
     A = rng.standard_normal((m, k)).astype(dtype)
     B = rng.standard_normal((k, n)).astype(dtype)
     stored = np.ascontiguousarray(A.T) if trans_a else A
-    C = _dense.small_product(stored, B, trans_a)
+    stored_b = np.ascontiguousarray(B.T) if trans_b else B
+    C = _dense.small_product(stored, stored_b, trans_a, trans_b)
     exact = A.astype(np.float64) @ B.astype(np.float64)
     assert C.dtype == dtype and C.shape == (m, n)
     assert np.all(np.abs(C - exact) <= _product_error_bound(A.astype(np.float64),
@@ -372,9 +376,10 @@ out = []
 for m, n, k, dtype in %r:
     A = rng.standard_normal((m, k)).astype(dtype)
     B = rng.standard_normal((k, n)).astype(dtype)
-    for trans_a in (False, True):
+    for trans_a, trans_b in ((False, False), (True, False), (False, True)):
         stored = np.ascontiguousarray(A.T) if trans_a else A
-        out.append(_dense.small_product(stored, B, trans_a).tobytes().hex())
+        stored_b = np.ascontiguousarray(B.T) if trans_b else B
+        out.append(_dense.small_product(stored, stored_b, trans_a, trans_b).tobytes().hex())
 sys.stdout.write(" ".join(out))
 """
 
@@ -387,7 +392,8 @@ def test_small_product_gives_the_same_bits_at_every_level():
     if len(levels) < 2:
         pytest.skip(f"this CPU runs only {levels}: nothing to compare")
     cases = [(32, 64, 64, "float32"), (13, 48, 9, "float32"), (7, 16, 64, "float32"),
-             (9, 24, 33, "float64"), (6, 8, 5, "float64"), (16, 64, 16, "float64")]
+             (32, 10, 64, "float32"), (9, 24, 33, "float64"), (6, 8, 5, "float64"),
+             (16, 64, 16, "float64"), (64, 10, 16, "float64")]
     runs = {}
     for level in levels:
         env = dict(os.environ, FASTNN_CPU_CAPABILITY=level)
@@ -396,7 +402,7 @@ def test_small_product_gives_the_same_bits_at_every_level():
                              text=True, timeout=120)
         assert run.returncode == 0, run.stderr
         runs[level] = run.stdout.split()
-    assert len(runs[levels[0]]) == 2 * len(cases)
+    assert len(runs[levels[0]]) == 3 * len(cases)
     assert all(runs[level] == runs[levels[0]] for level in levels)
 
 
@@ -405,14 +411,21 @@ def test_small_product_fits_only_the_measured_shapes():
     fits = _dense.small_product_fits
     assert fits(32, 64, 64, np.float32) and fits(64, 64, 32, np.float32)
     assert fits(1, 16, 1, np.float32) and fits(64, 8, 64, np.float64)
-    assert not fits(32, 10, 64, np.float32)        # 10 columns: not whole 16-float tiles
-    assert not fits(32, 8, 64, np.float32)
+    assert fits(32, 10, 64, np.float32) and fits(64, 10, 32, np.float32)  # padded to 16
+    assert fits(32, 10, 32, np.float64)
     assert not fits(65, 16, 16, np.float32)        # a dimension beyond 64
     assert not fits(16, 16, 65, np.float32)
+    assert not fits(16, 65, 16, np.float32)        # 65 columns pad to 80
     assert not fits(64, 64, 64, np.float32)        # 2^18 multiply-adds x 4 bytes > 2^19
     assert not fits(32, 64, 64, np.float64)        # the same work x 8 bytes
+    # The work counts the padded width: 64 x 50 x 40 x 4 bytes is under 2^19,
+    # but 50 columns pad to 64.
+    assert 64 * 50 * 40 * 4 < 2 ** 19 and not fits(64, 50, 40, np.float32)
     with pytest.raises(ValueError, match="no small product"):
-        _dense.small_product(np.ones((32, 64), np.float32), np.ones((64, 10), np.float32))
+        _dense.small_product(np.ones((64, 64), np.float32), np.ones((64, 64), np.float32))
+    with pytest.raises(ValueError, match="no small product"):   # op(B) rows != k
+        _dense.small_product(np.ones((4, 8), np.float32), np.ones((8, 16), np.float32),
+                             trans_b=True)
 
 
 @needs_small_kernel
@@ -422,26 +435,28 @@ def test_dense_layer_runs_small_products_on_the_small_kernel(dtype):
     gives, so their small products go to it (a BLAS product sums in another
     order)."""
     rng = np.random.default_rng(7)
-    n, n_in, n_out = 16, 32, 16
-    assert _dense.small_product_fits(n, n_out, n_in, dtype)
-    X = rng.standard_normal((n, n_in)).astype(dtype)
-    W = rng.standard_normal((n_in, n_out)).astype(dtype)
-    Z = fastnn.dense_forward(X, W, np.zeros(n_out, dtype), "identity")
-    assert np.array_equal(Z, _dense.small_product(X, W))
-    grad = rng.standard_normal((n, n_out)).astype(dtype)
-    _, grad_W, _ = fastnn.dense_backward(grad, X, W, Z, "identity", need_grad_X=False)
-    assert np.array_equal(grad_W, _dense.small_product(X, grad, trans_a=True))
+    for n, n_in, n_out in ((16, 32, 16), (32, 64, 10)):
+        assert _dense.small_product_fits(n, n_out, n_in, dtype)
+        X = rng.standard_normal((n, n_in)).astype(dtype)
+        W = rng.standard_normal((n_in, n_out)).astype(dtype)
+        Z = fastnn.dense_forward(X, W, np.zeros(n_out, dtype), "identity")
+        assert np.array_equal(Z, _dense.small_product(X, W))
+        grad = rng.standard_normal((n, n_out)).astype(dtype)
+        grad_X, grad_W, _ = fastnn.dense_backward(grad, X, W, Z, "identity")
+        assert np.array_equal(grad_W, _dense.small_product(X, grad, trans_a=True))
+        assert np.array_equal(grad_X, _dense.small_product(grad, W, trans_b=True))
 
 
 @needs_small_kernel
 def test_small_product_propagates_nan_and_inf():
     A = np.ones((4, 16), np.float32)
-    B = np.ones((16, 16), np.float32)
     A[1, 3] = np.nan
     A[2, 0] = np.inf
-    C = _dense.small_product(A, B)
-    assert np.all(np.isnan(C[1])) and np.all(np.isposinf(C[2]))
-    assert np.all(C[[0, 3]] == 16)
+    for n in (16, 10):                 # 10: through the zero-padded copy of B
+        C = _dense.small_product(A, np.ones((16, n), np.float32))
+        assert C.shape == (4, n)
+        assert np.all(np.isnan(C[1])) and np.all(np.isposinf(C[2]))
+        assert np.all(C[[0, 3]] == 16)
 
 
 def test_small_product_refuses_unaligned_operands():

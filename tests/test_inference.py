@@ -194,14 +194,15 @@ def test_small_products_run_on_one_blas_thread(two_blas_threads):
 
 
 def test_products_on_the_small_kernel_leave_the_blas_pool_alone(two_blas_threads):
-    # 32 x 64 -> 64 runs fastnn's own kernel on the calling thread (1), the
-    # 10-wide output layer BLAS, whatever the threshold says.
+    # 32 x 64 -> 64 and -> 10 run fastnn's own kernel on the calling thread
+    # (1), a 100-wide layer BLAS, whatever the threshold says.
     if not _dense.small_product_fits(32, 64, 64, np.float32):
         pytest.skip("no small-product kernel (MSVC build or the baseline SIMD level)")
-    net = fastnn.Network([64, 64, 10], ["relu", "softmax"], seed=0)
     _dense.single_thread_work(0)
-    net.forward(np.zeros((32, 64), np.float32))
-    assert _dense.observed_blas_threads() == [1, 2]
+    for sizes, observed in (([64, 64, 100], [1, 2]), ([64, 64, 10], [1, 1])):
+        net = fastnn.Network(sizes, ["relu", "softmax"], seed=0)
+        net.forward(np.zeros((32, 64), np.float32))
+        assert _dense.observed_blas_threads() == observed
 
 
 def test_the_pool_size_is_restored(two_blas_threads):

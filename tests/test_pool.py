@@ -13,9 +13,8 @@ import subprocess
 
 import pytest
 
+from _cbuild import SOURCE_DIR, build
 from _paths import REPO_ROOT
-
-SOURCE_DIR = REPO_ROOT / "fastnn" / "src"
 
 # Every job: 8 slots of 64 counters, part p adds 1 to the slots p, p + n, ...
 # of the n_parts it was given; after fnn_pool_run returns, every counter must
@@ -69,31 +68,10 @@ int main(int argc, char **argv)
 def _build(tmp_path, flags, program=None, sources=("fnn_pool.c",)):
     """The driver (or the C file `program`) linked with fastnn/src's
     `sources` under `flags`, or None if it does not build."""
-    setuptools = pytest.importorskip("setuptools")  # noqa: F841  (brings its distutils)
-    from distutils import ccompiler, sysconfig
-    compiler = ccompiler.new_compiler()
-    sysconfig.customize_compiler(compiler)
-    if compiler.compiler_type != "unix":
-        pytest.skip("the pool's POSIX threads need a Unix C compiler")
     if program is None:
         program = tmp_path / "driver.c"
         program.write_text(DRIVER)
-    try:
-        objs = compiler.compile([str(program)] + [str(SOURCE_DIR / s) for s in sources],
-                                output_dir=str(tmp_path), include_dirs=[str(SOURCE_DIR)],
-                                extra_postargs=flags + ["-pthread"])
-        exe = str(tmp_path / "driver")
-        compiler.link_executable(objs, exe, extra_postargs=flags + ["-pthread"],
-                                 libraries=["m"])
-    except Exception:
-        return None
-    return exe
-
-
-@pytest.fixture
-def plain_env(monkeypatch):
-    for name in ("CPPFLAGS", "CFLAGS", "LDFLAGS", "LD_PRELOAD"):
-        monkeypatch.delenv(name, raising=False)
+    return build(tmp_path, flags, program, sources)
 
 
 @pytest.mark.skipif(not (SOURCE_DIR / "fnn_pool.c").exists(), reason="no checkout here")

@@ -12,7 +12,7 @@ import fastnn
 from fastnn import _dense
 
 SHAPES = [(n, n_in, n_out) for n in (1, 3, 4, 5, 16, 33, 64) for n_in in (0, 1, 16, 48, 64)
-          for n_out in (8, 16, 48, 64)]
+          for n_out in (8, 10, 16, 48, 64)]
 
 
 def _bound(A, B, dtype):
@@ -43,7 +43,7 @@ def test_dense_layer_in_every_layout_matches_float64(dtype, x_order, w_order):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("widths", [[16, 32, 16], [48, 64, 32]])
+@pytest.mark.parametrize("widths", [[16, 32, 16], [48, 64, 32], [64, 32, 10]])
 def test_sgd_epoch_matches_numpy_at_every_batch_size(dtype, widths):
     """One unshuffled SGD epoch over 70 rows (a partial last batch for most
     sizes) equals the same epoch in float64 NumPy."""

@@ -32,7 +32,7 @@
     FNN_SMALL_GEMM_ENTRY(T, SUF)
 #ifdef FNN_HAVE_SMALL_GEMM
 #define FNN_SMALL_GEMM_ENTRY(T, SUF)                                          \
-    void (*small_gemm_##SUF)(int, ptrdiff_t, ptrdiff_t, ptrdiff_t, const T *,  \
+    void (*small_gemm_##SUF)(int, int, ptrdiff_t, ptrdiff_t, ptrdiff_t, const T *, \
                              ptrdiff_t, const T *, ptrdiff_t, T *, ptrdiff_t);
 #define FNN_SMALL_GEMM_FN(SUF, ISA) , fnn_small_gemm_##SUF##_##ISA
 #else
@@ -77,10 +77,10 @@ FNN_PUBLIC(double, f64)
 
 #ifdef FNN_HAVE_SMALL_GEMM
 #define FNN_PUBLIC(T, SUF)                                                       \
-void fnn_small_gemm_##SUF(int trans_a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,     \
-                          const T *a, ptrdiff_t lda, const T *b, ptrdiff_t ldb,  \
-                          T *c, ptrdiff_t ldc)                                   \
-{ FNN_L->small_gemm_##SUF(trans_a, m, n, k, a, lda, b, ldb, c, ldc); }
+void fnn_small_gemm_##SUF(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n,     \
+                          ptrdiff_t k, const T *a, ptrdiff_t lda, const T *b,     \
+                          ptrdiff_t ldb, T *c, ptrdiff_t ldc)                     \
+{ FNN_L->small_gemm_##SUF(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc); }
 FNN_PUBLIC(float, f32)
 FNN_PUBLIC(double, f64)
 #undef FNN_PUBLIC

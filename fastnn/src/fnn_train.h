@@ -74,19 +74,24 @@ FNN_TRAIN_DECLARE(double, f64)
 #undef FNN_TRAIN_DECLARE
 
 /* The small-product kernel (fnn_train_impl.h) takes row-major
- * C[m, n] = op(A) B with every dimension at most FNN_SMALL_GEMM_MAX_DIM,
- * rows of n a whole number of FNN_SMALL_GEMM_ROW_BYTES (the AVX2 tile's two
- * 32-byte vectors, one AVX-512 vector), and at most FNN_SMALL_GEMM_MAX_BYTES
- * of multiply-adds x element size; BLAS does the rest.  The bounds are where
- * it stopped beating OpenBLAS on a 2-core AVX2 VM, one thread: float
- * 32x64x64 1.5x faster, 64x64x64 1.0x; double 32x64x64 1.0x, 64x64x64 0.7x;
- * 4 or 16 rows 2-5x faster.  The AVX-512 tile is twice as fast on Zen 4,
- * yet double 32x64x64 there gained nothing against OpenBLAS's own AVX-512
- * kernels in a digits epoch, so the bounds hold for every level.  It needs GCC's vector extension (GCC, Clang);
- * elsewhere every product goes to BLAS.  It runs from the AVX2 level up: on
- * the SSE2 baseline the tile's 16 half-vectors spill (a digits epoch 17x
- * slower than BLAS, measured on Zen 4), and BLAS picks its own SIMD level
- * whatever fastnn's is. */
+ * C[m, n] = op(A) op(B) with m, k and n_pad at most FNN_SMALL_GEMM_MAX_DIM
+ * and at most FNN_SMALL_GEMM_MAX_BYTES of multiply-adds (m n_pad k) x
+ * element size, n_pad being n rounded up to whole FNN_SMALL_GEMM_ROW_BYTES
+ * (the AVX2 tile's two 32-byte vectors, one AVX-512 vector); BLAS does the
+ * rest.  The bounds are where it stopped beating OpenBLAS on a 2-core AVX2
+ * VM, one thread: float 32x64x64 1.5x faster, 64x64x64 1.0x; double
+ * 32x64x64 1.0x, 64x64x64 0.7x; 4 or 16 rows 2-5x faster.  The AVX-512 tile
+ * is twice as fast on Zen 4, yet double 32x64x64 there gained nothing
+ * against OpenBLAS's own AVX-512 kernels in a digits epoch, so the bounds
+ * hold for every level.  A ragged n (10 classes) or a transposed B goes
+ * through a copy of op(B)'s panel; on a 2-core Zen 3 VM (AVX2), one thread
+ * (benchmarks/small_products.c), the digits network's three such products
+ * took 0.84, 0.90 and 0.70 us against OpenBLAS's 1.23, 1.61 and 1.19 us
+ * (float; double 1.44-1.50 against 1.83-2.80 us).  It needs GCC's vector
+ * extension (GCC, Clang); elsewhere every product goes to BLAS.  It runs
+ * from the AVX2 level up: on the SSE2 baseline the tile's 16 half-vectors
+ * spill (a digits epoch 17x slower than BLAS, measured on Zen 4), and BLAS
+ * picks its own SIMD level whatever fastnn's is. */
 #if defined(__GNUC__) || defined(__clang__)
 #define FNN_HAVE_SMALL_GEMM 1
 #endif
@@ -96,11 +101,13 @@ enum { FNN_SMALL_GEMM_ROW_BYTES = 64, FNN_SMALL_GEMM_MAX_DIM = 64,
 static inline int fnn_small_gemm_fits(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, size_t elem)
 {
 #ifdef FNN_HAVE_SMALL_GEMM
+    const ptrdiff_t row = (ptrdiff_t)(FNN_SMALL_GEMM_ROW_BYTES / elem);
+    const ptrdiff_t n_pad = (n + row - 1) / row * row;
     return fnn_isa_level() >= FNN_ISA_AVX2
-        && m <= FNN_SMALL_GEMM_MAX_DIM && n <= FNN_SMALL_GEMM_MAX_DIM
+        && m >= 0 && n >= 0 && k >= 0
+        && m <= FNN_SMALL_GEMM_MAX_DIM && n_pad <= FNN_SMALL_GEMM_MAX_DIM
         && k <= FNN_SMALL_GEMM_MAX_DIM
-        && n % (ptrdiff_t)(FNN_SMALL_GEMM_ROW_BYTES / elem) == 0
-        && (size_t)(m * n * k) * elem <= FNN_SMALL_GEMM_MAX_BYTES;
+        && (size_t)(m * n_pad * k) * elem <= FNN_SMALL_GEMM_MAX_BYTES;
 #else
     (void)m; (void)n; (void)k; (void)elem;
     return 0;
@@ -108,11 +115,12 @@ static inline int fnn_small_gemm_fits(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, siz
 }
 
 #ifdef FNN_HAVE_SMALL_GEMM
-void fnn_small_gemm_f32(int trans_a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a,
-                        ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc);
-void fnn_small_gemm_f64(int trans_a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const double *a,
-                        ptrdiff_t lda, const double *b, ptrdiff_t ldb, double *c,
+void fnn_small_gemm_f32(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                        const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c,
                         ptrdiff_t ldc);
+void fnn_small_gemm_f64(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                        const double *a, ptrdiff_t lda, const double *b, ptrdiff_t ldb,
+                        double *c, ptrdiff_t ldc);
 #else   /* never called: fnn_small_gemm_fits is 0 */
 #define fnn_small_gemm_f32(...) ((void)0)
 #define fnn_small_gemm_f64(...) ((void)0)

@@ -77,60 +77,124 @@ FNN_TARGET static void INAME(fnn_adam)(T *w, const T *g, T *m, T *v, ptrdiff_t n
 }
 
 #ifdef FNN_HAVE_SMALL_GEMM
-/* Row-major C[m, n] = op(A)[m, k] B[k, n] for the products of small layers
- * (fnn_small_gemm_fits in fnn_train.h), where BLAS's fixed cost -- packing
- * A and B into panels, thread hand-off -- is most of the call: a 4-row x
- * 2-vector register tile of accumulators, B read in place and A broadcast
- * one element at a time, op(A)[i, p] = trans_a ? a[p * lda + i] :
+/* Row-major C[m, n] = op(A)[m, k] op(B)[k, n] for the products of small
+ * layers (fnn_small_gemm_fits in fnn_train.h), where BLAS's fixed cost --
+ * packing A and B into panels, thread hand-off -- is most of the call: a
+ * 4-row x 2-vector register tile of accumulators, B read by rows and A
+ * broadcast one element at a time, op(A)[i, p] = trans_a ? a[p * lda + i] :
  * a[i * lda + p].  The vectors are the level's own width (FNN_VEC_BYTES):
  * on Zen 4 the AVX-512 tile ran a 32x64x64 float product in 1.2 us against
- * 2.4 us with AVX2's 32-byte vectors.  A row of n is a whole number of
- * 64 bytes, so what the 2-vector panels leave is at most one AVX-512
- * vector, which a 1-vector panel takes.  Each C entry sums over p in order
- * from 0, whatever the width, so every level gives the same bits. */
+ * 2.4 us with AVX2's 32-byte vectors.  n rounded up to whole 64 bytes is
+ * what the 2-vector panels cover, and what they leave is at most one
+ * AVX-512 vector, which a 1-vector panel takes.  Each C entry sums over p
+ * in order from 0, whatever the width, so every level gives the same
+ * bits. */
 typedef T INAME(fnn_tile_vec) __attribute__((vector_size(FNN_VEC_BYTES), aligned(sizeof(T))));
 #define VEC INAME(fnn_tile_vec)
 #define VL ((ptrdiff_t)(FNN_VEC_BYTES / sizeof(T)))
 
+/* Rows i .. i + ROWS of C[:, 0:N_VEC * VL]: ROWS x N_VEC accumulators. */
+static inline __attribute__((always_inline)) void INAME(small_gemm_tile)(
+    const int rows, const int n_vec, ptrdiff_t i, ptrdiff_t k, const T *a, ptrdiff_t si,
+    ptrdiff_t sp, const T *b, ptrdiff_t ldb, T *c, ptrdiff_t ldc)
+{
+    VEC acc[8][2] = {{{0}}};
+    const T *bp = b;
+    for (ptrdiff_t p = 0; p < k; ++p, bp += ldb) {
+        const T *ap = a + i * si + p * sp;
+        for (int v = 0; v < n_vec; ++v) {
+            const VEC bv = *(const VEC *)(bp + v * VL);
+            for (int r = 0; r < rows; ++r) acc[r][v] += ap[r * si] * bv;
+        }
+    }
+    for (int r = 0; r < rows; ++r)
+        for (int v = 0; v < n_vec; ++v) *(VEC *)(c + (i + r) * ldc + v * VL) = acc[r][v];
+}
+
 /* C[:, 0:N_VEC * VL] from B[:, 0:N_VEC * VL]; N_VEC is 1 or 2 (a constant
- * once inlined, so the tile's loops unroll into registers). */
+ * once inlined, so the tile's loops unroll into registers).  Tiles keep 8
+ * accumulators where the rows allow -- 4 rows x 2 vectors, or 8 rows x 1
+ * (one AVX-512 vector: 16 float columns, 10 classes padded) -- enough
+ * independent sums to hide the FMA's latency on two FMA units; then 4-row
+ * and single rows. */
 static inline __attribute__((always_inline)) void INAME(small_gemm_panel)(
     const int n_vec, ptrdiff_t m, ptrdiff_t k, const T *a, ptrdiff_t si, ptrdiff_t sp,
     const T *b, ptrdiff_t ldb, T *c, ptrdiff_t ldc)
 {
     ptrdiff_t i = 0;
-    for (; i + 4 <= m; i += 4) {
-        VEC acc[4][2] = {{{0}}};
-        const T *bp = b;
-        for (ptrdiff_t p = 0; p < k; ++p, bp += ldb) {
-            const T *ap = a + i * si + p * sp;
-            for (int v = 0; v < n_vec; ++v) {
-                const VEC bv = *(const VEC *)(bp + v * VL);
-                for (int r = 0; r < 4; ++r) acc[r][v] += ap[r * si] * bv;
-            }
-        }
-        for (int r = 0; r < 4; ++r)
-            for (int v = 0; v < n_vec; ++v) *(VEC *)(c + (i + r) * ldc + v * VL) = acc[r][v];
-    }
-    for (; i < m; ++i) {                    /* the rows after the last whole tile */
-        VEC acc[2] = {{0}};
-        const T *bp = b;
-        for (ptrdiff_t p = 0; p < k; ++p, bp += ldb)
-            for (int v = 0; v < n_vec; ++v) acc[v] += a[i * si + p * sp] * *(const VEC *)(bp + v * VL);
-        for (int v = 0; v < n_vec; ++v) *(VEC *)(c + i * ldc + v * VL) = acc[v];
-    }
+    if (n_vec == 1)
+        for (; i + 8 <= m; i += 8) INAME(small_gemm_tile)(8, 1, i, k, a, si, sp, b, ldb, c, ldc);
+    for (; i + 4 <= m; i += 4) INAME(small_gemm_tile)(4, n_vec, i, k, a, si, sp, b, ldb, c, ldc);
+    for (; i < m; ++i) INAME(small_gemm_tile)(1, n_vec, i, k, a, si, sp, b, ldb, c, ldc);
 }
 
-FNN_TARGET static void INAME(fnn_small_gemm)(int trans_a, ptrdiff_t m, ptrdiff_t n,
-                                            ptrdiff_t k, const T *a, ptrdiff_t lda,
-                                            const T *b, ptrdiff_t ldb, T *c, ptrdiff_t ldc)
+/* The panel of C at columns j0 .. j0 + N_VEC * VL, valid of them inside C
+ * (all but in the last panel), from op(B)[p, j] = trans_b ? b[j * ldb + p]
+ * : b[p * ldb + j].  The tile reads B in place where the panel lies within
+ * whole rows of n.  Otherwise -- the last panel of 10 classes, say, or any
+ * panel of W^T in the backward product -- it reads a copy of op(B)'s panel
+ * and writes a partial panel of C through a copy.  A lane of the tile
+ * never meets another column's, so the padding lanes may hold anything:
+ * rows of B whose whole width lies inside B are copied as whole vectors,
+ * neighbours included, and only the last few are copied element by
+ * element and padded with zeros.  Each C entry sums the same products in
+ * the same order as in place.  N_VEC is a constant once inlined, so the
+ * copies' loops have constant bounds and unroll (as library calls, they
+ * cost more than the product). */
+static inline __attribute__((always_inline)) void INAME(small_gemm_panel_at)(
+    const int n_vec, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const T *a,
+    ptrdiff_t si, ptrdiff_t sp, const T *b, ptrdiff_t ldb, ptrdiff_t j0, T *c, ptrdiff_t ldc,
+    T *b_panel, T *c_panel)
+{
+    const ptrdiff_t width = n_vec * VL, valid = n - j0 < width ? n - j0 : width;
+    if (!trans_b && valid == width) {
+        INAME(small_gemm_panel)(n_vec, m, k, a, si, sp, b + j0, ldb, c + j0, ldc);
+        return;
+    }
+    if (trans_b) {
+        for (ptrdiff_t j = 0; j < width; ++j)
+            for (ptrdiff_t p = 0; p < k; ++p)
+                b_panel[p * width + j] = j < valid ? b[(j0 + j) * ldb + p] : 0;
+    } else {
+        const ptrdiff_t extent = (k - 1) * ldb + n;        /* elements of B from b */
+        for (ptrdiff_t p = 0; p < k; ++p) {
+            const T *src = b + p * ldb + j0;
+            T *dst = b_panel + p * width;
+            if (p * ldb + j0 + width <= extent)
+                for (int v = 0; v < n_vec; ++v) *(VEC *)(dst + v * VL) = *(const VEC *)(src + v * VL);
+            else
+                for (ptrdiff_t j = 0; j < width; ++j) dst[j] = j < valid ? src[j] : 0;
+        }
+    }
+    if (valid == width) {
+        INAME(small_gemm_panel)(n_vec, m, k, a, si, sp, b_panel, width, c + j0, ldc);
+        return;
+    }
+    INAME(small_gemm_panel)(n_vec, m, k, a, si, sp, b_panel, width, c_panel, width);
+    for (ptrdiff_t i = 0; i < m; ++i)
+        for (ptrdiff_t j = 0; j < width; ++j)
+            if (j < valid) c[i * ldc + j0 + j] = c_panel[i * width + j];
+}
+
+FNN_TARGET static void INAME(fnn_small_gemm)(int trans_a, int trans_b, ptrdiff_t m,
+                                            ptrdiff_t n, ptrdiff_t k, const T *a,
+                                            ptrdiff_t lda, const T *b, ptrdiff_t ldb, T *c,
+                                            ptrdiff_t ldc)
 {
     const ptrdiff_t si = trans_a ? 1 : lda, sp = trans_a ? lda : 1;
+    const ptrdiff_t row = (ptrdiff_t)(FNN_SMALL_GEMM_ROW_BYTES / sizeof(T));
+    const ptrdiff_t n_pad = (n + row - 1) / row * row;   /* a whole number of VL */
+    /* One panel each (fnn_small_gemm_fits bounds m and k), 64-byte aligned
+     * so that the tile's vector loads never straddle a line. */
+    T b_panel[FNN_SMALL_GEMM_MAX_DIM * 2 * VL] __attribute__((aligned(64)));
+    T c_panel[FNN_SMALL_GEMM_MAX_DIM * 2 * VL] __attribute__((aligned(64)));
     ptrdiff_t j0 = 0;
-    for (; j0 + 2 * VL <= n; j0 += 2 * VL)
-        INAME(small_gemm_panel)(2, m, k, a, si, sp, b + j0, ldb, c + j0, ldc);
-    if (j0 < n)
-        INAME(small_gemm_panel)(1, m, k, a, si, sp, b + j0, ldb, c + j0, ldc);
+    for (; j0 + 2 * VL <= n_pad; j0 += 2 * VL)
+        INAME(small_gemm_panel_at)(2, trans_b, m, n, k, a, si, sp, b, ldb, j0, c, ldc, b_panel,
+                                   c_panel);
+    if (j0 < n_pad)
+        INAME(small_gemm_panel_at)(1, trans_b, m, n, k, a, si, sp, b, ldb, j0, c, ldc, b_panel,
+                                   c_panel);
 }
 #undef VL
 #undef VEC
