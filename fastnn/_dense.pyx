@@ -119,7 +119,10 @@ def dense_backward_into(cnp.ndarray grad_A not None, cnp.ndarray X not None,
 def small_product_fits(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, dtype):
     """Whether a row-major (m, k) @ (k, n) product of `dtype` runs fastnn's
     small-product kernel rather than BLAS (fnn_small_gemm_fits)."""
-    return bool(fnn_small_gemm_fits(m, n, k, np.dtype(dtype).itemsize))
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    return bool(fnn_small_gemm_fits(m, n, k, dt.itemsize))
 
 
 def small_product(cnp.ndarray A not None, cnp.ndarray B not None, bint trans_a=False,
@@ -149,6 +152,39 @@ def small_product(cnp.ndarray A not None, cnp.ndarray B not None, bint trans_a=F
                            <double *>cnp.PyArray_DATA(B), B.shape[1],
                            <double *>cnp.PyArray_DATA(C), n)
     return C
+
+
+def fma_burst(dtype, double flops, int threads=1):
+    """Run at least `flops` floating-point operations of independent vector
+    FMAs of `dtype` at the selected SIMD level, split over `threads` of
+    fastnn's pool, without the GIL: timed, the FMA units' peak, which bounds
+    any loop of products (the benchmark report's ``fma peak``).
+
+    Returns
+    -------
+    float
+        The operations run: 0.0 where the build has no small-product kernel
+        (MSVC), which runs none.
+
+    Raises
+    ------
+    TypeError
+        dtype not float32 or float64.
+    ValueError
+        flops negative or not finite, threads below 1.
+    """
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    if not (flops >= 0 and flops < float("inf")):
+        raise ValueError(f"flops must be a non-negative finite number, got {flops}")
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+    cdef size_t elem = dt.itemsize
+    cdef double done
+    with nogil:
+        done = fnn_fma_burst_par(elem, flops, threads)
+    return done
 
 
 # ---------------------------------------------------------------- whole forward pass

@@ -376,7 +376,7 @@ out = []
 for m, n, k, dtype in %r:
     A = rng.standard_normal((m, k)).astype(dtype)
     B = rng.standard_normal((k, n)).astype(dtype)
-    for trans_a, trans_b in ((False, False), (True, False), (False, True)):
+    for trans_a, trans_b in ((False, False), (True, False), (False, True), (True, True)):
         stored = np.ascontiguousarray(A.T) if trans_a else A
         stored_b = np.ascontiguousarray(B.T) if trans_b else B
         out.append(_dense.small_product(stored, stored_b, trans_a, trans_b).tobytes().hex())
@@ -402,7 +402,7 @@ def test_small_product_gives_the_same_bits_at_every_level():
                              text=True, timeout=120)
         assert run.returncode == 0, run.stderr
         runs[level] = run.stdout.split()
-    assert len(runs[levels[0]]) == 3 * len(cases)
+    assert len(runs[levels[0]]) == 4 * len(cases)
     assert all(runs[level] == runs[levels[0]] for level in levels)
 
 
@@ -421,6 +421,10 @@ def test_small_product_fits_only_the_measured_shapes():
     # The work counts the padded width: 64 x 50 x 40 x 4 bytes is under 2^19,
     # but 50 columns pad to 64.
     assert 64 * 50 * 40 * 4 < 2 ** 19 and not fits(64, 50, 40, np.float32)
+    assert not fits(0, 2 ** 62, 0, np.float32)    # no overflow rounding n up
+    assert not fits(-1, 16, 16, np.float32)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        fits(1, 1, 1, "S100")                      # no itemsize the kernel divides by
     with pytest.raises(ValueError, match="no small product"):
         _dense.small_product(np.ones((64, 64), np.float32), np.ones((64, 64), np.float32))
     with pytest.raises(ValueError, match="no small product"):   # op(B) rows != k

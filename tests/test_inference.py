@@ -179,7 +179,8 @@ def two_blas_threads():
 
 
 def test_small_products_run_on_one_blas_thread(two_blas_threads):
-    # 72 hidden units: not whole 16-float tiles, so both products go to BLAS.
+    # 72 hidden units: beyond the kernel's 64 (as the output's padded width
+    # and as the second product's k), so both products go to BLAS.
     net = fastnn.Network([64, 72, 10], ["relu", "softmax"], seed=0)
     X = np.zeros((32, 64), np.float32)
     _dense.single_thread_work(64 * 72 * 32 + 1)     # the first product is below it

@@ -136,7 +136,7 @@ def _fmt_spread(row):
 
 def _fmt_floor(row, floor_impl=GEMM_FLOOR):
     """fastnn time / the floor's time (1.0 = nothing but the matrix
-    products, or for PEAK_BOUND: running at the GEMM peak), or "-"."""
+    products, or for PEAK_BOUND: the FMA units' peak), or "-"."""
     fast, floor = median(row, "fastnn"), median(row, floor_impl)
     return f"{fast / floor:.2f}" if fast and floor else "-"
 
@@ -203,7 +203,7 @@ def network_tables(run):
         "time per epoch (wall clock around the whole call, every side keeping its "
         "optimizer state) or per call; speedup = baseline time / fastnn time; /gemm = "
         "fastnn time / time of its matrix products alone; /peak = fastnn time / its "
-        "FLOPs at the GEMM peak",
+        "FLOPs at the FMA units' peak",
         ["benchmark", "dtype", "n", *NETWORK_IMPLS, *(f"vs {i}" for i in NETWORK_BASELINES),
          "/gemm", "/peak", "spread"],
         _network_line, _network_notes)

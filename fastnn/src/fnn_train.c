@@ -33,8 +33,11 @@
 #ifdef FNN_HAVE_SMALL_GEMM
 #define FNN_SMALL_GEMM_ENTRY(T, SUF)                                          \
     void (*small_gemm_##SUF)(int, int, ptrdiff_t, ptrdiff_t, ptrdiff_t, const T *, \
-                             ptrdiff_t, const T *, ptrdiff_t, T *, ptrdiff_t);
-#define FNN_SMALL_GEMM_FN(SUF, ISA) , fnn_small_gemm_##SUF##_##ISA
+                             ptrdiff_t, const T *, ptrdiff_t, T *, ptrdiff_t);   \
+    double (*fma_burst_##SUF)(ptrdiff_t, T, T);                               \
+    double (*fma_round_flops_##SUF)(void);
+#define FNN_SMALL_GEMM_FN(SUF, ISA) , fnn_small_gemm_##SUF##_##ISA,              \
+    fnn_fma_burst_##SUF##_##ISA, fnn_fma_round_flops_##SUF##_##ISA
 #else
 #define FNN_SMALL_GEMM_ENTRY(T, SUF)
 #define FNN_SMALL_GEMM_FN(SUF, ISA)
@@ -76,11 +79,22 @@ FNN_PUBLIC(double, f64)
 #undef FNN_PUBLIC
 
 #ifdef FNN_HAVE_SMALL_GEMM
+/* fnn_fma_burst's constants, read at run time, and where its result goes,
+ * so that the compiler computes every chain. */
+static volatile double fnn_fma_scale = 0.9990234375, fnn_fma_shift = 0.0009765625;
+static volatile double fnn_fma_sink;
 #define FNN_PUBLIC(T, SUF)                                                       \
 void fnn_small_gemm_##SUF(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n,     \
                           ptrdiff_t k, const T *a, ptrdiff_t lda, const T *b,     \
                           ptrdiff_t ldb, T *c, ptrdiff_t ldc)                     \
-{ FNN_L->small_gemm_##SUF(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc); }
+{ FNN_L->small_gemm_##SUF(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc); }  \
+double fnn_fma_burst_##SUF(double flops)                                         \
+{                                                                                \
+    const double per_round = FNN_L->fma_round_flops_##SUF();                     \
+    const ptrdiff_t rounds = flops > 0 ? (ptrdiff_t)ceil(flops / per_round) : 0;  \
+    fnn_fma_sink = FNN_L->fma_burst_##SUF(rounds, (T)fnn_fma_scale, (T)fnn_fma_shift); \
+    return (double)rounds * per_round;                                           \
+}
 FNN_PUBLIC(float, f32)
 FNN_PUBLIC(double, f64)
 #undef FNN_PUBLIC

@@ -101,12 +101,13 @@ enum { FNN_SMALL_GEMM_ROW_BYTES = 64, FNN_SMALL_GEMM_MAX_DIM = 64,
 static inline int fnn_small_gemm_fits(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, size_t elem)
 {
 #ifdef FNN_HAVE_SMALL_GEMM
+    if (fnn_isa_level() < FNN_ISA_AVX2 || (elem != sizeof(float) && elem != sizeof(double))
+        || m < 0 || n < 0 || k < 0 || m > FNN_SMALL_GEMM_MAX_DIM
+        || n > FNN_SMALL_GEMM_MAX_DIM || k > FNN_SMALL_GEMM_MAX_DIM)
+        return 0;
     const ptrdiff_t row = (ptrdiff_t)(FNN_SMALL_GEMM_ROW_BYTES / elem);
     const ptrdiff_t n_pad = (n + row - 1) / row * row;
-    return fnn_isa_level() >= FNN_ISA_AVX2
-        && m >= 0 && n >= 0 && k >= 0
-        && m <= FNN_SMALL_GEMM_MAX_DIM && n_pad <= FNN_SMALL_GEMM_MAX_DIM
-        && k <= FNN_SMALL_GEMM_MAX_DIM
+    return n_pad <= FNN_SMALL_GEMM_MAX_DIM
         && (size_t)(m * n_pad * k) * elem <= FNN_SMALL_GEMM_MAX_BYTES;
 #else
     (void)m; (void)n; (void)k; (void)elem;
@@ -114,7 +115,16 @@ static inline int fnn_small_gemm_fits(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, siz
 #endif
 }
 
+/* Independent accumulators of fnn_fma_burst: more than an FMA's latency
+ * (4 cycles) times the FMA units (2) on current x86 cores, and with the
+ * two constants within AVX2's 16 vector registers. */
+enum { FNN_FMA_CHAINS = 12 };
+
 #ifdef FNN_HAVE_SMALL_GEMM
+/* At least `flops` floating-point operations of FMA chains (fnn_train_impl.h)
+ * at the selected level; returns how many it ran. */
+double fnn_fma_burst_f32(double flops);
+double fnn_fma_burst_f64(double flops);
 void fnn_small_gemm_f32(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                         const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c,
                         ptrdiff_t ldc);
@@ -124,6 +134,8 @@ void fnn_small_gemm_f64(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrd
 #else   /* never called: fnn_small_gemm_fits is 0 */
 #define fnn_small_gemm_f32(...) ((void)0)
 #define fnn_small_gemm_f64(...) ((void)0)
+#define fnn_fma_burst_f32(flops) ((void)(flops), 0.0)   /* no vector extension: none run */
+#define fnn_fma_burst_f64(flops) ((void)(flops), 0.0)
 #endif
 
 #endif

@@ -79,9 +79,9 @@ FNN_TARGET static void INAME(fnn_adam)(T *w, const T *g, T *m, T *v, ptrdiff_t n
 #ifdef FNN_HAVE_SMALL_GEMM
 /* Row-major C[m, n] = op(A)[m, k] op(B)[k, n] for the products of small
  * layers (fnn_small_gemm_fits in fnn_train.h), where BLAS's fixed cost --
- * packing A and B into panels, thread hand-off -- is most of the call: a
- * 4-row x 2-vector register tile of accumulators, B read by rows and A
- * broadcast one element at a time, op(A)[i, p] = trans_a ? a[p * lda + i] :
+ * packing A and B into panels, thread hand-off -- is most of the call:
+ * register tiles of 8 accumulators (4 rows x 2 vectors, or 8 rows x 1
+ * vector), B read by rows and A broadcast one element at a time, op(A)[i, p] = trans_a ? a[p * lda + i] :
  * a[i * lda + p].  The vectors are the level's own width (FNN_VEC_BYTES):
  * on Zen 4 the AVX-512 tile ran a 32x64x64 float product in 1.2 us against
  * 2.4 us with AVX2's 32-byte vectors.  n rounded up to whole 64 bytes is
@@ -139,8 +139,8 @@ static inline __attribute__((always_inline)) void INAME(small_gemm_panel)(
  * neighbours included, and only the last few are copied element by
  * element and padded with zeros.  Each C entry sums the same products in
  * the same order as in place.  N_VEC is a constant once inlined, so the
- * copies' loops have constant bounds and unroll (as library calls, they
- * cost more than the product). */
+ * copies' loops over a row have constant bounds and unroll (as library
+ * calls, memcpy and memset per row cost more than the product). */
 static inline __attribute__((always_inline)) void INAME(small_gemm_panel_at)(
     const int n_vec, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const T *a,
     ptrdiff_t si, ptrdiff_t sp, const T *b, ptrdiff_t ldb, ptrdiff_t j0, T *c, ptrdiff_t ldc,
@@ -196,6 +196,32 @@ FNN_TARGET static void INAME(fnn_small_gemm)(int trans_a, int trans_b, ptrdiff_t
         INAME(small_gemm_panel_at)(1, trans_b, m, n, k, a, si, sp, b, ldb, j0, c, ldc, b_panel,
                                    c_panel);
 }
+
+/* `rounds` rounds of FNN_FMA_CHAINS independent vector multiply-adds
+ * acc = acc * scale + shift (one FMA each from the AVX2 level up, a
+ * multiply and an add on the SSE2 baseline): the FMA units' peak, which no
+ * loop of products can beat, for the benchmark report's bound.  scale and
+ * shift come from the caller so that the compiler cannot fold a chain that
+ * would stay constant; returns the lanes' sum, so that the chains are kept. */
+FNN_TARGET static double INAME(fnn_fma_burst)(ptrdiff_t rounds, T scale, T shift)
+{
+    VEC acc[FNN_FMA_CHAINS];
+    const VEC scale_v = (VEC){0} + scale, shift_v = (VEC){0} + shift;
+    /* Unrolled, so that the chains live in registers. */
+    FNN_UNROLL
+    for (int c = 0; c < FNN_FMA_CHAINS; ++c) acc[c] = (VEC){0} + (T)(c + 1);
+    for (ptrdiff_t r = 0; r < rounds; ++r) {
+        FNN_UNROLL
+        for (int c = 0; c < FNN_FMA_CHAINS; ++c) acc[c] = acc[c] * scale_v + shift_v;
+    }
+    double sum = 0;
+    for (int c = 0; c < FNN_FMA_CHAINS; ++c)
+        for (ptrdiff_t l = 0; l < VL; ++l) sum += acc[c][l];
+    return sum;
+}
+
+/* Floating-point operations of one round of fnn_fma_burst. */
+static double INAME(fnn_fma_round_flops)(void) { return 2.0 * FNN_FMA_CHAINS * VL; }
 #undef VL
 #undef VEC
 #endif
