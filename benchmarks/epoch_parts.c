@@ -12,32 +12,13 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "bench_clock.h"
 #include "fnn_parallel.h"
 
 enum { N_ROWS = 60000, N_IN = 784, N_HIDDEN = 256, N_OUT = 10, BATCH = 128, ROUNDS = 7 };
 #define N_PARAMS ((size_t)N_IN * N_HIDDEN + N_HIDDEN + (size_t)N_HIDDEN * N_OUT + N_OUT)
 #define N_BATCHES ((N_ROWS + BATCH - 1) / BATCH)
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, by_value);
-    return v[n / 2];
-}
 
 /* One epoch's gathers: every batch of a shuffled permutation. */
 static double gather_epoch(const float *X, const long long *perm, float *xb, int check,

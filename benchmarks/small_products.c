@@ -13,8 +13,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "bench_clock.h"
 #include "fnn_dispatch.h"
 #include "fnn_train.h"
 
@@ -27,19 +27,6 @@ void scipy_dgemm_(const char *, const char *, const int *, const int *, const in
 void scipy_openblas_set_num_threads(int);
 
 enum { ROUNDS = 9, CALLS = 20000 };
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Row-major C = op(A) op(B) through column-major BLAS: C^T = op(B)^T op(A)^T. */
 #define BENCH(T, SUF, GEMM)                                                                \
@@ -64,10 +51,8 @@ static void bench_##SUF(const char *what, int ta, int tb, int m, int n, int k)  
         }                                                                                  \
         if (r >= 0) own[r] = (mid - start) / CALLS, blas[r] = (now_s() - mid) / CALLS;     \
     }                                                                                      \
-    qsort(own, ROUNDS, sizeof *own, by_value);                                             \
-    qsort(blas, ROUNDS, sizeof *blas, by_value);                                           \
     printf("  %-7s %-26s %2dx%2dx%2d  fastnn %6.2f us  OpenBLAS %6.2f us\n", #T, what,      \
-           m, n, k, own[ROUNDS / 2] * 1e6, blas[ROUNDS / 2] * 1e6);                        \
+           m, n, k, median(own, ROUNDS) * 1e6, median(blas, ROUNDS) * 1e6);                \
     free(a), free(b), free(c);                                                             \
 }
 BENCH(float, f32, scipy_sgemm_)
