@@ -156,9 +156,20 @@ def small_product(cnp.ndarray A not None, cnp.ndarray B not None, bint trans_a=F
 
 def fma_burst(dtype, double flops, int threads=1):
     """Run at least `flops` floating-point operations of independent vector
-    FMAs of `dtype` at the selected SIMD level, split over `threads` of
-    fastnn's pool, without the GIL: timed, the FMA units' peak, which bounds
-    any loop of products (the benchmark report's ``fma peak``).
+    FMAs of `dtype` at the best SIMD level the CPU runs (whatever
+    FASTNN_CPU_CAPABILITY selects: the bound is the CPU's), split over
+    `threads` of fastnn's pool, without the GIL: timed, the FMA units'
+    peak, which bounds any loop of products (the benchmark report's
+    ``fma peak``).
+
+    Parameters
+    ----------
+    dtype : float32 or float64
+    flops : float
+        At most 1e13 (about two minutes at 100 GF/s: the call cannot be
+        interrupted).
+    threads : int
+        At least 1, at most the CPUs this process may run on.
 
     Returns
     -------
@@ -171,19 +182,22 @@ def fma_burst(dtype, double flops, int threads=1):
     TypeError
         dtype not float32 or float64.
     ValueError
-        flops negative or not finite, threads below 1.
+        flops negative, not finite or above 1e13; threads out of range.
     """
     dt = np.dtype(dtype)
     if dt not in (np.float32, np.float64):
         raise TypeError(f"dtype must be float32 or float64, got {dt}")
-    if not (flops >= 0 and flops < float("inf")):
-        raise ValueError(f"flops must be a non-negative finite number, got {flops}")
-    if threads < 1:
-        raise ValueError(f"threads must be at least 1, got {threads}")
+    if not (0 <= flops <= 1e13):
+        raise ValueError(f"flops must be a number from 0 to 1e13, got {flops}")
+    from fastnn._kernels import _available_cpus
+    cpus = _available_cpus()
+    if not 1 <= threads <= cpus:
+        raise ValueError(f"threads must be from 1 to the {cpus} CPUs this process may use, "
+                         f"got {threads}")
     cdef size_t elem = dt.itemsize
-    cdef double done
+    cdef double done, chains_sum
     with nogil:
-        done = fnn_fma_burst_par(elem, flops, threads)
+        done = fnn_fma_burst_par(elem, flops, threads, &chains_sum)
     return done
 
 

@@ -159,4 +159,4 @@ cdef extern from "fnn_parallel.h" nogil:
     void fnn_dgemm_split(fnn_dgemm_fn gemm, char ta, char tb, int m, int n, int k,
                          double alpha, const double *a, int lda, const double *b, int ldb,
                          double beta, double *c, int ldc, int threads)
-    double fnn_fma_burst_par(size_t elem, double flops, int threads)
+    double fnn_fma_burst_par(size_t elem, double flops, int threads, double *sum)

@@ -98,7 +98,9 @@ SOURCES = ("fnn_train.c", "fnn_kernels.c")
 def _run(tmp_path, source_dir):
     program = tmp_path / "small_gemm_check.c"
     program.write_text(DRIVER)
-    base = ["-O2", "-std=gnu11"]
+    # -ffp-contract=fast, as GCC's GNU C default that the extension builds
+    # with: the kernel's multiply-adds are FMAs, as the reference's are.
+    base = ["-O2", "-std=gnu11", "-ffp-contract=fast"]
     # Under AddressSanitizer and UBSan where this compiler links them (a read
     # past B shows only there); plain otherwise, which must build.
     exe = (build(tmp_path / "asan", base + ["-g", "-fsanitize=address,undefined",

@@ -197,24 +197,25 @@ FNN_GEMM_SPLIT_DEFINE(double, d, fnn_dgemm_fn)
 
 /* ---- the FMA units' peak, for the benchmark report ---- */
 
-struct fnn_fma_job { size_t elem; double flops; double done[64]; };
+struct fnn_fma_job { size_t elem; double flops; double done[64], sum[64]; };
 
 static void fnn_fma_part(void *job, int part, int n_parts)
 {
     struct fnn_fma_job *j = job;
     const double share = j->flops / n_parts;
     if (part < 64)
-        j->done[part] = j->elem == sizeof(float) ? fnn_fma_burst_f32(share)
-                                                 : fnn_fma_burst_f64(share);
+        j->done[part] = j->elem == sizeof(float) ? fnn_fma_burst_f32(share, &j->sum[part])
+                                                 : fnn_fma_burst_f64(share, &j->sum[part]);
 }
 
-double fnn_fma_burst_par(size_t elem, double flops, int threads)
+double fnn_fma_burst_par(size_t elem, double flops, int threads, double *sum)
 {
-    struct fnn_fma_job job = { elem, flops, { 0 } };
+    struct fnn_fma_job job = { elem, flops, { 0 }, { 0 } };
     const int parts = threads < 1 ? 1 : threads > 64 ? 64 : threads;
     if (parts == 1) fnn_fma_part(&job, 0, 1);
     else fnn_pool_run(parts, fnn_fma_part, &job);
     double done = 0;
-    for (int p = 0; p < 64; ++p) done += job.done[p];
+    *sum = 0;
+    for (int p = 0; p < 64; ++p) done += job.done[p], *sum += job.sum[p];
     return done;
 }

@@ -70,9 +70,9 @@ void fnn_dgemm_split(fnn_dgemm_fn gemm, char ta, char tb, int m, int n, int k, d
 
 /* At least `flops` floating-point operations of independent FMA chains
  * (fnn_fma_burst_f32/f64, elem 4 or 8), split over `threads` parts of the
- * pool: the FMA units' peak rate, the bound of the benchmark report.
- * Returns how many ran (fewer parts may run: see fnn_pool_run; 0 where
- * the build has no vector extension). */
-double fnn_fma_burst_par(size_t elem, double flops, int threads);
+ * pool (at most 64): the FMA units' peak rate, the bound of the benchmark
+ * report.  Returns how many ran (fewer parts may run: see fnn_pool_run; 0
+ * where the build has no vector extension); the chains' sum in *sum. */
+double fnn_fma_burst_par(size_t elem, double flops, int threads, double *sum);
 
 #endif

@@ -79,20 +79,23 @@ FNN_PUBLIC(double, f64)
 #undef FNN_PUBLIC
 
 #ifdef FNN_HAVE_SMALL_GEMM
-/* fnn_fma_burst's constants, read at run time, and where its result goes,
- * so that the compiler computes every chain. */
+/* fnn_fma_burst's constants, read at run time so that the compiler
+ * computes every chain. */
 static volatile double fnn_fma_scale = 0.9990234375, fnn_fma_shift = 0.0009765625;
-static volatile double fnn_fma_sink;
 #define FNN_PUBLIC(T, SUF)                                                       \
 void fnn_small_gemm_##SUF(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n,     \
                           ptrdiff_t k, const T *a, ptrdiff_t lda, const T *b,     \
                           ptrdiff_t ldb, T *c, ptrdiff_t ldc)                     \
 { FNN_L->small_gemm_##SUF(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc); }  \
-double fnn_fma_burst_##SUF(double flops)                                         \
+double fnn_fma_burst_##SUF(double flops, double *sum)                            \
 {                                                                                \
-    const double per_round = FNN_L->fma_round_flops_##SUF();                     \
-    const ptrdiff_t rounds = flops > 0 ? (ptrdiff_t)ceil(flops / per_round) : 0;  \
-    fnn_fma_sink = FNN_L->fma_burst_##SUF(rounds, (T)fnn_fma_scale, (T)fnn_fma_shift); \
+    /* The best level, whatever the selected one: the bound is the CPU's. */     \
+    const struct fnn_train_fns *best = &fnn_train_table[fnn_isa_best()];         \
+    const double per_round = best->fma_round_flops_##SUF();                      \
+    if (!(flops > 0)) flops = 0;                                                 \
+    if (flops > FNN_FMA_MAX_FLOPS) flops = FNN_FMA_MAX_FLOPS;                    \
+    const ptrdiff_t rounds = (ptrdiff_t)ceil(flops / per_round);                 \
+    *sum = best->fma_burst_##SUF(rounds, (T)fnn_fma_scale, (T)fnn_fma_shift);    \
     return (double)rounds * per_round;                                           \
 }
 FNN_PUBLIC(float, f32)

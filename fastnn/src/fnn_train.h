@@ -119,12 +119,15 @@ static inline int fnn_small_gemm_fits(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, siz
  * (4 cycles) times the FMA units (2) on current x86 cores, and with the
  * two constants within AVX2's 16 vector registers. */
 enum { FNN_FMA_CHAINS = 12 };
+/* About two minutes at 100 GF/s: a bound on one uninterruptible call. */
+#define FNN_FMA_MAX_FLOPS 1e13
 
 #ifdef FNN_HAVE_SMALL_GEMM
-/* At least `flops` floating-point operations of FMA chains (fnn_train_impl.h)
- * at the selected level; returns how many it ran. */
-double fnn_fma_burst_f32(double flops);
-double fnn_fma_burst_f64(double flops);
+/* At least `flops` (at most FNN_FMA_MAX_FLOPS) floating-point operations
+ * of FMA chains (fnn_train_impl.h) at the best level the CPU runs, whatever
+ * the selected one; returns how many it ran, and the chains' sum in *sum. */
+double fnn_fma_burst_f32(double flops, double *sum);
+double fnn_fma_burst_f64(double flops, double *sum);
 void fnn_small_gemm_f32(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                         const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c,
                         ptrdiff_t ldc);
@@ -134,8 +137,8 @@ void fnn_small_gemm_f64(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrd
 #else   /* never called: fnn_small_gemm_fits is 0 */
 #define fnn_small_gemm_f32(...) ((void)0)
 #define fnn_small_gemm_f64(...) ((void)0)
-#define fnn_fma_burst_f32(flops) ((void)(flops), 0.0)   /* no vector extension: none run */
-#define fnn_fma_burst_f64(flops) ((void)(flops), 0.0)
+#define fnn_fma_burst_f32(flops, sum) ((void)(flops), *(sum) = 0, 0.0)   /* none run */
+#define fnn_fma_burst_f64(flops, sum) ((void)(flops), *(sum) = 0, 0.0)
 #endif
 
 #endif

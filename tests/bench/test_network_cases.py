@@ -1,5 +1,9 @@
 """fastnn.bench.network_cases and mlp_baselines: the network rows time fastnn's
 real Network and dense layer beside baselines that compute the same thing."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -153,8 +157,27 @@ def test_fma_burst_checks_its_arguments():
     assert _dense.fma_burst(np.float32, 0) == 0
     with pytest.raises(TypeError, match="float32 or float64"):
         _dense.fma_burst(np.int32, 10)
-    for bad in (-1.0, float("inf"), float("nan")):
-        with pytest.raises(ValueError, match="non-negative finite"):
+    for bad in (-1.0, float("inf"), float("nan"), 1.1e13, 1e300):
+        with pytest.raises(ValueError, match="from 0 to 1e13"):
             _dense.fma_burst(np.float32, bad)
-    with pytest.raises(ValueError, match="at least 1"):
-        _dense.fma_burst(np.float32, 10, threads=0)
+    for threads in (0, 10_000):         # beyond the CPUs: helpers that never exit
+        with pytest.raises(ValueError, match="threads must be from 1"):
+            _dense.fma_burst(np.float32, 10, threads=threads)
+
+
+@needs_fma_chains
+def test_fma_burst_runs_at_the_best_level_whatever_is_selected():
+    """The bound is the CPU's: a run at FASTNN_CPU_CAPABILITY=baseline
+    counts the best level's lanes per round, not SSE2's."""
+    probe = ("from fastnn import _dense; import numpy as np; "
+             "print(_dense.fma_burst(np.float32, 1))")
+    runs = {}
+    for level in ("baseline", None):
+        env = {k: v for k, v in os.environ.items() if k != "FASTNN_CPU_CAPABILITY"}
+        if level:
+            env["FASTNN_CPU_CAPABILITY"] = level
+        run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                             text=True, timeout=60)
+        assert run.returncode == 0, run.stderr
+        runs[level] = float(run.stdout)
+    assert runs["baseline"] == runs[None] >= 2 * 12 * 4    # one round, >= 4 float lanes

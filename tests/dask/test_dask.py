@@ -241,12 +241,12 @@ def test_predict_blocks_sends_the_model_once_per_worker(client):
     labels = fdask.predict_blocks(model, Xd).compute()
     proba = fdask.predict_blocks(model, Xd, "predict_proba").compute()
     after = _unpickles_per_worker(client)
-    # One broadcast per call: each worker unpickled the model about once per
-    # call, not once per block (6 blocks per worker per call).  Dask may still
+    # One broadcast per call: each worker unpickled the model once per call
+    # (2), not once per block (6 blocks per worker per call).  Dask may still
     # move a copy between workers on a slow machine (an ASan run saw one
-    # worker at 3), so the bound is two copies per worker per call.
+    # worker at 3), so up to one more per call is allowed.
     received = {worker: after[worker] - before.get(worker, 0) for worker in after}
-    assert len(received) == 2 and all(1 <= n <= 4 for n in received.values()), received
+    assert len(received) == 2 and all(2 <= n <= 4 for n in received.values()), received
     np.testing.assert_array_equal(labels, _in_memory_blocks(model.predict, X, 20))
     np.testing.assert_array_equal(proba, _in_memory_blocks(model.predict_proba, X, 20))
 
