@@ -116,13 +116,18 @@ def dense_backward_into(cnp.ndarray grad_A not None, cnp.ndarray X not None,
                 <double *>cnp.PyArray_DATA(grad_b), o.n, o.n_in, o.n_out, act, param)
 
 
-def small_product_fits(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, dtype):
-    """Whether a row-major (m, k) @ (k, n) product of `dtype` runs fastnn's
-    small-product kernel rather than BLAS (fnn_small_gemm_fits)."""
+def _float_dtype(dtype):
+    """np.dtype(dtype), which must be float32 or float64 (TypeError)."""
     dt = np.dtype(dtype)
     if dt not in (np.float32, np.float64):
         raise TypeError(f"dtype must be float32 or float64, got {dt}")
-    return bool(fnn_small_gemm_fits(m, n, k, dt.itemsize))
+    return dt
+
+
+def small_product_fits(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, dtype):
+    """Whether a row-major (m, k) @ (k, n) product of `dtype` runs fastnn's
+    small-product kernel rather than BLAS (fnn_small_gemm_fits)."""
+    return bool(fnn_small_gemm_fits(m, n, k, _float_dtype(dtype).itemsize))
 
 
 def small_product(cnp.ndarray A not None, cnp.ndarray B not None, bint trans_a=False,
@@ -184,9 +189,7 @@ def fma_burst(dtype, double flops, int threads=1):
     ValueError
         flops negative, not finite or above 1e13; threads out of range.
     """
-    dt = np.dtype(dtype)
-    if dt not in (np.float32, np.float64):
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    dt = _float_dtype(dtype)
     if not (0 <= flops <= 1e13):
         raise ValueError(f"flops must be a number from 0 to 1e13, got {flops}")
     from fastnn._kernels import _available_cpus

@@ -184,8 +184,8 @@ class PeakBound:
     any training loop doing those products (the ``fma peak`` column).
 
     As many floating-point operations as the epoch's products (within one
-    round of the chains per thread) of independent vector FMAs at the
-    selected SIMD level, on the run's fastnn thread count
+    round of the chains per thread) of independent vector FMAs at the best
+    SIMD level the CPU runs, on the run's fastnn thread count
     (``fastnn._dense.fma_burst``).  A GEMM's rate is not that bound: on a
     Zen 3 VM, OpenBLAS ran 256 x 256 float products at 55 GF/s and
     fastnn's own small-product kernel at 90, near the FMA peak.
