@@ -124,9 +124,18 @@ def _float_dtype(dtype):
     return dt
 
 
+def small_product_takes(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, dtype):
+    """Whether fastnn's small-product kernel can compute a row-major
+    (m, k) @ (k, n) product of `dtype` (fnn_small_gemm_takes): what
+    small_product accepts."""
+    return bool(fnn_small_gemm_takes(m, n, k, _float_dtype(dtype).itemsize))
+
+
 def small_product_fits(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, dtype):
     """Whether a row-major (m, k) @ (k, n) product of `dtype` runs fastnn's
-    small-product kernel rather than BLAS (fnn_small_gemm_fits)."""
+    small-product kernel rather than BLAS at the selected SIMD level
+    (fnn_small_gemm_fits: the shapes it takes, less the ragged widths where
+    BLAS is faster)."""
     return bool(fnn_small_gemm_fits(m, n, k, _float_dtype(dtype).itemsize))
 
 
@@ -134,7 +143,7 @@ def small_product(cnp.ndarray A not None, cnp.ndarray B not None, bint trans_a=F
                   bint trans_b=False):
     """op(A) @ op(B) by the small-product kernel alone (op(X) = X.T where
     asked), for tests: A and B C-contiguous and aligned, one native float
-    dtype, a shape that fits."""
+    dtype, a shape the kernel takes (small_product_takes)."""
     if A.ndim != 2 or B.ndim != 2 or A.dtype != B.dtype or A.dtype not in (np.float32, np.float64):
         raise TypeError("A and B must be 2-D arrays of one float dtype")
     if not (A.flags.c_contiguous and B.flags.c_contiguous):
@@ -145,7 +154,7 @@ def small_product(cnp.ndarray A not None, cnp.ndarray B not None, bint trans_a=F
     cdef Py_ssize_t k = A.shape[0] if trans_a else A.shape[1]
     cdef Py_ssize_t n = B.shape[0] if trans_b else B.shape[1]
     cdef Py_ssize_t b_rows = B.shape[1] if trans_b else B.shape[0]
-    if b_rows != k or not fnn_small_gemm_fits(m, n, k, A.itemsize):
+    if b_rows != k or not fnn_small_gemm_takes(m, n, k, A.itemsize):
         raise ValueError(f"no small product for op(A) {m}x{k} and op(B) {b_rows}x{n}")
     cdef cnp.ndarray C = np.empty((m, n), A.dtype)
     if A.dtype == np.float32:

@@ -55,6 +55,7 @@ cdef extern from "fnn_train.h" nogil:
     void fnn_adam_f64(double *w, const double *g, double *m, double *v, Py_ssize_t n,
                       double step_size, double beta1, double beta2, double inv_bc2_sqrt,
                       double eps)
+    bint fnn_small_gemm_takes(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, size_t elem)
     bint fnn_small_gemm_fits(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, size_t elem)
     void fnn_small_gemm_f32(int trans_a, int trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                             const float *a, Py_ssize_t lda, const float *b, Py_ssize_t ldb,

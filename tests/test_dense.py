@@ -310,8 +310,9 @@ def test_dense_kernels_check_every_dimension_even_of_empty_arrays():
 
 # ---------------------------------------------------------------- small products
 # Products of small layers run fastnn's register-tiled kernel instead of BLAS
-# (fnn_small_gemm_fits in fnn_train.h: every dimension <= 64, n a whole
-# number of 2-vector tiles, a bounded amount of work).
+# (fnn_small_gemm_takes in fnn_train.h: every dimension <= 64, a bounded
+# amount of work counting n padded to whole 64 bytes; fnn_small_gemm_fits:
+# less the ragged n where BLAS is faster).
 
 import os                                                    # noqa: E402
 import subprocess                                            # noqa: E402
@@ -322,7 +323,7 @@ from fastnn import _dense, _kernels                          # noqa: E402
 # The kernel needs GCC's vector extension (GCC, Clang); an MSVC build (the
 # Windows wheel) sends every product to BLAS and has no small product at all.
 # It runs from the AVX2 level up (FASTNN_CPU_CAPABILITY=baseline: all BLAS).
-SMALL_KERNEL = _dense.small_product_fits(1, 16, 1, np.float32)
+SMALL_KERNEL = _dense.small_product_takes(1, 16, 1, np.float32)
 needs_small_kernel = pytest.mark.skipif(
     not SMALL_KERNEL, reason="no small-product kernel in this build (MSVC) or at the "
                              "baseline SIMD level: all BLAS")
@@ -354,7 +355,7 @@ def _product_error_bound(A, B, dtype):
                                              (True, True)])
 @pytest.mark.parametrize("m,n,k,dtype", [(*shape, dtype) for dtype in (np.float32, np.float64)
                                          for shape in SMALL_SHAPES
-                                         if _dense.small_product_fits(*shape, dtype)])
+                                         if _dense.small_product_takes(*shape, dtype)])
 def test_small_product_matches_a_float64_reference(m, n, k, dtype, trans_a, trans_b):
     rng = np.random.default_rng(m * 1000 + n * 10 + k)
     A = rng.standard_normal((m, k)).astype(dtype)
@@ -384,47 +385,76 @@ sys.stdout.write(" ".join(out))
 """
 
 
+def _kernel_levels():
+    return [c for c in _kernels.available_cpu_capabilities() if c != "baseline"]
+
+
+def _run_at_level(level, code):
+    """What `code` writes to stdout, split, in a child at SIMD level `level`."""
+    env = dict(os.environ, FASTNN_CPU_CAPABILITY=level)
+    run = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", code], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return run.stdout.split()
+
+
 @needs_small_kernel
 def test_small_product_gives_the_same_bits_at_every_level():
     """Each level's tile has its own vector width, but every C entry sums
     its k products in the same order: AVX2 and AVX-512 agree bit for bit."""
-    levels = [c for c in _kernels.available_cpu_capabilities() if c != "baseline"]
+    levels = _kernel_levels()
     if len(levels) < 2:
         pytest.skip(f"this CPU runs only {levels}: nothing to compare")
     cases = [(32, 64, 64, "float32"), (13, 48, 9, "float32"), (7, 16, 64, "float32"),
              (32, 10, 64, "float32"), (9, 24, 33, "float64"), (6, 8, 5, "float64"),
              (16, 64, 16, "float64"), (64, 10, 16, "float64")]
-    runs = {}
-    for level in levels:
-        env = dict(os.environ, FASTNN_CPU_CAPABILITY=level)
-        run = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c",
-                              _LEVEL_PROBE % (cases,)], env=env, capture_output=True,
-                             text=True, timeout=120)
-        assert run.returncode == 0, run.stderr
-        runs[level] = run.stdout.split()
+    runs = {level: _run_at_level(level, _LEVEL_PROBE % (cases,)) for level in levels}
     assert len(runs[levels[0]]) == 4 * len(cases)
     assert all(runs[level] == runs[levels[0]] for level in levels)
 
 
+_FITS_PROBE = r"""
+import sys
+from fastnn import _dense
+sys.stdout.write(" ".join(str(int(_dense.small_product_fits(*case))) for case in %r))
+"""
+
+
 @needs_small_kernel
-def test_small_product_fits_only_the_measured_shapes():
-    fits = _dense.small_product_fits
-    assert fits(32, 64, 64, np.float32) and fits(64, 64, 32, np.float32)
-    assert fits(1, 16, 1, np.float32) and fits(64, 8, 64, np.float64)
-    assert fits(32, 10, 64, np.float32) and fits(64, 10, 32, np.float32)  # padded to 16
-    assert fits(32, 10, 32, np.float64)
-    assert not fits(65, 16, 16, np.float32)        # a dimension beyond 64
-    assert not fits(16, 16, 65, np.float32)
-    assert not fits(16, 65, 16, np.float32)        # 65 columns pad to 80
-    assert not fits(64, 64, 64, np.float32)        # 2^18 multiply-adds x 4 bytes > 2^19
-    assert not fits(32, 64, 64, np.float64)        # the same work x 8 bytes
+def test_ragged_widths_go_to_blas_where_it_is_faster():
+    """n not a whole 64 bytes pads the tile's lanes: the kernel keeps it
+    from n = 2 at AVX2, never at AVX-512 (OpenBLAS's own small-matrix
+    kernels win there); whole widths run the kernel at every level."""
+    cases = [(32, 10, 64, "float32"), (64, 10, 32, "float32"), (32, 3, 64, "float32"),
+             (32, 8, 32, "float32"), (32, 10, 32, "float64"), (32, 1, 64, "float32"),
+             (64, 1, 32, "float64"),
+             (32, 64, 10, "float32"), (32, 16, 64, "float32"), (32, 8, 32, "float64")]
+    whole = ["1", "1", "1"]
+    expected = {"avx2": ["1"] * 5 + ["0", "0"] + whole, "avx512": ["0"] * 7 + whole}
+    for level in _kernel_levels():
+        assert _run_at_level(level, _FITS_PROBE % (cases,)) == expected[level], level
+
+
+@needs_small_kernel
+def test_small_product_takes_only_the_bounded_shapes():
+    takes = _dense.small_product_takes
+    assert takes(32, 64, 64, np.float32) and takes(64, 64, 32, np.float32)
+    assert takes(1, 16, 1, np.float32) and takes(64, 8, 64, np.float64)
+    assert takes(32, 10, 64, np.float32) and takes(64, 10, 32, np.float32)  # padded to 16
+    assert takes(32, 10, 32, np.float64) and takes(32, 1, 64, np.float32)
+    assert not takes(65, 16, 16, np.float32)        # a dimension beyond 64
+    assert not takes(16, 16, 65, np.float32)
+    assert not takes(16, 65, 16, np.float32)        # 65 columns pad to 80
+    assert not takes(64, 64, 64, np.float32)        # 2^18 multiply-adds x 4 bytes > 2^19
+    assert not takes(32, 64, 64, np.float64)        # the same work x 8 bytes
     # The work counts the padded width: 64 x 50 x 40 x 4 bytes is under 2^19,
     # but 50 columns pad to 64.
-    assert 64 * 50 * 40 * 4 < 2 ** 19 and not fits(64, 50, 40, np.float32)
-    assert not fits(0, 2 ** 62, 0, np.float32)    # no overflow rounding n up
-    assert not fits(-1, 16, 16, np.float32)
-    with pytest.raises(TypeError, match="float32 or float64"):
-        fits(1, 1, 1, "S100")                      # no itemsize the kernel divides by
+    assert 64 * 50 * 40 * 4 < 2 ** 19 and not takes(64, 50, 40, np.float32)
+    assert not takes(0, 2 ** 62, 0, np.float32)    # no overflow rounding n up
+    assert not takes(-1, 16, 16, np.float32)
+    for check in (takes, _dense.small_product_fits):
+        with pytest.raises(TypeError, match="float32 or float64"):
+            check(1, 1, 1, "S100")                  # no itemsize the kernel divides by
     with pytest.raises(ValueError, match="no small product"):
         _dense.small_product(np.ones((64, 64), np.float32), np.ones((64, 64), np.float32))
     with pytest.raises(ValueError, match="no small product"):   # op(B) rows != k
@@ -439,7 +469,7 @@ def test_dense_layer_runs_small_products_on_the_small_kernel(dtype):
     gives, so their small products go to it (a BLAS product sums in another
     order)."""
     rng = np.random.default_rng(7)
-    for n, n_in, n_out in ((16, 32, 16), (32, 64, 10)):
+    for n, n_in, n_out in ((16, 32, 16), (32, 64, 16)):
         assert _dense.small_product_fits(n, n_out, n_in, dtype)
         X = rng.standard_normal((n, n_in)).astype(dtype)
         W = rng.standard_normal((n_in, n_out)).astype(dtype)

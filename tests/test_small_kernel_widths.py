@@ -49,7 +49,7 @@ static const int KS[] = { 0, 1, 2, 3, 5, 10, 17, 32, 63, 64 };
     for (int im = 0; im < COUNT(MS); ++im) for (int in = 0; in < COUNT(NS); ++in)     \
     for (int ik = 0; ik < COUNT(KS); ++ik) {                                           \
         int m = MS[im], n = NS[in], k = KS[ik];                                        \
-        if (!fnn_small_gemm_fits(m, n, k, sizeof(T))) continue;                        \
+        if (!fnn_small_gemm_takes(m, n, k, sizeof(T))) continue;                       \
         int lda = (ta ? m : k) + gap, a_rows = ta ? k : m, a_cols = ta ? m : k;        \
         int ldb = (tb ? k : n) + gap, b_rows = tb ? n : k, b_cols = tb ? k : n;        \
         int ldc = n + gap;                                                             \

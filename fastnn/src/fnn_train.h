@@ -77,28 +77,25 @@ FNN_TRAIN_DECLARE(double, f64)
  * C[m, n] = op(A) op(B) with m, k and n_pad at most FNN_SMALL_GEMM_MAX_DIM
  * and at most FNN_SMALL_GEMM_MAX_BYTES of multiply-adds (m n_pad k) x
  * element size, n_pad being n rounded up to whole FNN_SMALL_GEMM_ROW_BYTES
- * (the AVX2 tile's two 32-byte vectors, one AVX-512 vector); BLAS does the
- * rest.  The bounds are where it stopped beating OpenBLAS on a 2-core AVX2
- * VM, one thread: float 32x64x64 1.5x faster, 64x64x64 1.0x; double
- * 32x64x64 1.0x, 64x64x64 0.7x; 4 or 16 rows 2-5x faster.  The AVX-512 tile
- * is twice as fast on Zen 4, yet double 32x64x64 there gained nothing
- * against OpenBLAS's own AVX-512 kernels in a digits epoch, so the bounds
- * hold for every level.  A ragged n (10 classes) or a transposed B goes
- * through a copy of op(B)'s panel; on a 2-core Zen 3 VM (AVX2), one thread
- * (benchmarks/small_products.c), the digits network's three such products
- * took 0.84, 0.90 and 0.70 us against OpenBLAS's 1.23, 1.61 and 1.19 us
- * (float; double 1.44-1.50 against 1.83-2.80 us).  It needs GCC's vector
- * extension (GCC, Clang); elsewhere every product goes to BLAS.  It runs
- * from the AVX2 level up: on the SSE2 baseline the tile's 16 half-vectors
- * spill (a digits epoch 17x slower than BLAS, measured on Zen 4), and BLAS
- * picks its own SIMD level whatever fastnn's is. */
+ * (the AVX2 tile's two 32-byte vectors, one AVX-512 vector).  The bounds
+ * are where it stopped beating OpenBLAS on a 2-core AVX2 VM, one thread:
+ * float 32x64x64 1.5x faster, 64x64x64 1.0x; double 32x64x64 1.0x,
+ * 64x64x64 0.7x; 4 or 16 rows 2-5x faster.  The AVX-512 tile is twice as
+ * fast on Zen 4, yet double 32x64x64 there gained nothing against
+ * OpenBLAS's own AVX-512 kernels in a digits epoch, so the bounds hold for
+ * every level.  A ragged n (10 classes) or a transposed B goes through a
+ * copy of op(B)'s panel.  It needs GCC's vector extension (GCC, Clang);
+ * elsewhere every product goes to BLAS.  It runs from the AVX2 level up:
+ * on the SSE2 baseline the tile's 16 half-vectors spill (a digits epoch 17x
+ * slower than BLAS, measured on Zen 4), and BLAS picks its own SIMD level
+ * whatever fastnn's is. */
 #if defined(__GNUC__) || defined(__clang__)
 #define FNN_HAVE_SMALL_GEMM 1
 #endif
 enum { FNN_SMALL_GEMM_ROW_BYTES = 64, FNN_SMALL_GEMM_MAX_DIM = 64,
        FNN_SMALL_GEMM_MAX_BYTES = 1 << 19 };
 
-static inline int fnn_small_gemm_fits(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, size_t elem)
+static inline int fnn_small_gemm_takes(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, size_t elem)
 {
 #ifdef FNN_HAVE_SMALL_GEMM
     if (fnn_isa_level() < FNN_ISA_AVX2 || (elem != sizeof(float) && elem != sizeof(double))
@@ -113,6 +110,27 @@ static inline int fnn_small_gemm_fits(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, siz
     (void)m; (void)n; (void)k; (void)elem;
     return 0;
 #endif
+}
+
+/* Whether a product runs the kernel rather than BLAS: every product it
+ * takes, except where n is ragged (not whole FNN_SMALL_GEMM_ROW_BYTES) and
+ * the padded lanes cost more than BLAS's call (benchmarks/small_products.c,
+ * one thread, 2-core VMs):
+ * - at the AVX2 level the kernel wins at n >= 2: float 32x10x64 0.84 us
+ *   against OpenBLAS's 1.23 on Zen 3 (double 1.44 against 2.00), 32x3x64
+ *   0.68 against 0.76 with OpenBLAS's Haswell kernels on Zen 4;
+ * - n = 1, a matrix-vector product, it loses: 32x1x64 0.69 against 0.50;
+ * - at the AVX-512 level it loses at every ragged n measured on Zen 4,
+ *   against OpenBLAS's small-matrix kernels for AVX-512: float 32x10x64
+ *   0.72-0.78 against 0.64-0.66 us, 32x1x64 0.67 against 0.15, 32x3x64
+ *   0.66 against 0.26, 32x20x64 1.34 against 0.91; double 32x10x64
+ *   1.31-1.35 against 0.87-0.89. */
+static inline int fnn_small_gemm_fits(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, size_t elem)
+{
+    if (!fnn_small_gemm_takes(m, n, k, elem))
+        return 0;
+    const int ragged = n % (ptrdiff_t)(FNN_SMALL_GEMM_ROW_BYTES / elem) != 0;
+    return !ragged || (n > 1 && fnn_isa_level() < FNN_ISA_AVX512);
 }
 
 /* Independent accumulators of fnn_fma_burst: more than an FMA's latency
