@@ -165,6 +165,13 @@ cdef struct _Opt:
     double step_size, inv_bc2_sqrt
 
 
+# The product of the label's probabilities in _loss_and_output_grad takes
+# p >= _PRODUCT_MIN_P and is logged once below _PRODUCT_FLUSH, so it stays a
+# normal double (>= 1e-230).
+cdef double _PRODUCT_MIN_P = 1e-30
+cdef double _PRODUCT_FLUSH = 1e-200
+
+
 cdef inline double _neg_log_softmax(const real *z, real p, Py_ssize_t j,
                                    Py_ssize_t cols) noexcept nogil:
     """-log softmax(z)[j], given p = softmax(z)[j] as the forward computed it.
@@ -205,11 +212,14 @@ cdef double _loss_and_output_grad(_Net *net, real dtype_tag, Py_ssize_t rows,
     cdef real *dz = <real *>net.dz
     cdef real *da = <real *>net.da
     cdef real *y = <real *>net.yb
-    cdef double total = 0, zj, yj, ysum, scale
+    cdef double total = 0, zj, yj, ysum, scale, p_product = 1
     cdef Py_ssize_t n_elem = rows * cols
     cdef bint ok
     if net.loss == FNN_CE:
         scale = 1.0 / rows
+        if use_labels:
+            for k in range(n_elem):
+                dz[k] = <real>(a[k] * scale)
         for r in range(rows):
             best = 0
             for j in range(1, cols):
@@ -217,11 +227,19 @@ cdef double _loss_and_output_grad(_Net *net, real dtype_tag, Py_ssize_t rows,
                     best = j
             if use_labels:
                 label = net.lb[r]
-                total += _neg_log_softmax(z + r * cols, a[r * cols + label], label, cols)
-                for j in range(cols):
-                    dz[r * cols + j] = <real>(a[r * cols + j] * scale)
                 dz[r * cols + label] -= <real>scale
                 correct[0] += best == label
+                if a[r * cols + label] < _PRODUCT_MIN_P:
+                    total += _neg_log_softmax(z + r * cols, a[r * cols + label], label, cols)
+                    continue
+                # The sum of -log p over rows as -log of their product, in
+                # double and taken before it could underflow: one log call
+                # for many rows (a log per row weighed as much as the rest of
+                # the loss), rounding errors of 1e-16 each.
+                p_product *= a[r * cols + label]
+                if p_product < _PRODUCT_FLUSH:
+                    total -= log(p_product)
+                    p_product = 1
             else:
                 ysum = 0
                 k = 0
@@ -235,7 +253,7 @@ cdef double _loss_and_output_grad(_Net *net, real dtype_tag, Py_ssize_t rows,
                 for j in range(cols):
                     dz[r * cols + j] = <real>((a[r * cols + j] * ysum - y[r * cols + j]) * scale)
                 correct[0] += best == k
-        return total / rows
+        return (total - log(p_product)) / rows
     if net.loss == FNN_BCE:
         scale = 1.0 / n_elem
         for r in range(rows):
