@@ -66,8 +66,11 @@ int main(void)
     /* The level the extension would select: FASTNN_CPU_CAPABILITY=avx2 times
      * the AVX2 tile on an AVX-512 CPU (OPENBLAS_CORETYPE=Haswell, OpenBLAS's
      * AVX2 kernels). */
-    if (fnn_isa_select(getenv("FASTNN_CPU_CAPABILITY")) != FNN_ISA_OK
-        || !fnn_small_gemm_takes(32, 10, 64, sizeof(float))) {
+    const char *level = getenv("FASTNN_CPU_CAPABILITY");
+    if (fnn_isa_select(level) != FNN_ISA_OK)      /* as the extension: warn, run the best */
+        fprintf(stderr, "FASTNN_CPU_CAPABILITY=%s: not a level this CPU runs; using %s\n",
+                level, fnn_isa_name(fnn_isa_level()));
+    if (!fnn_small_gemm_takes(32, 10, 64, sizeof(float))) {
         printf("no small-product kernel at this CPU's level (%s)\n", fnn_isa_name(fnn_isa_level()));
         return 0;
     }

@@ -481,6 +481,37 @@ def test_dense_layer_runs_small_products_on_the_small_kernel(dtype):
         assert np.array_equal(grad_X, _dense.small_product(grad, W, trans_b=True))
 
 
+_TEN_WIDE_PROBE = r"""
+import sys, numpy as np, fastnn
+from fastnn import _dense
+rng = np.random.default_rng(8)
+same = []
+for dtype in (np.float32, np.float64):
+    X = rng.standard_normal((32, 64)).astype(dtype)
+    W = rng.standard_normal((64, 10)).astype(dtype)
+    grad = rng.standard_normal((32, 10)).astype(dtype)
+    Z = fastnn.dense_forward(X, W, np.zeros(10, dtype), "identity")
+    _, grad_W, _ = fastnn.dense_backward(grad, X, W, Z, "identity")
+    same += [int(_dense.small_product_fits(32, 10, 64, dtype)),
+             int(np.array_equal(Z, _dense.small_product(X, W))),
+             int(np.array_equal(grad_W, _dense.small_product(X, grad, trans_a=True)))]
+sys.stdout.write(" ".join(map(str, same)))
+"""
+
+
+@needs_small_kernel
+def test_ten_wide_layers_run_the_padded_kernel_where_it_fits():
+    """The 10-class layer's products reach the kernel through its padded
+    copy of B at the levels whose dispatch keeps them (AVX2): bitwise the
+    kernel's result there; at AVX-512 they go to BLAS."""
+    for level in _kernel_levels():
+        fits_32, same_z_32, same_w_32, fits_64, same_z_64, same_w_64 = (
+            _run_at_level(level, _TEN_WIDE_PROBE))
+        assert fits_32 == fits_64 == ("1" if level == "avx2" else "0")
+        if fits_32 == "1":
+            assert same_z_32 == same_w_32 == same_z_64 == same_w_64 == "1", level
+
+
 @needs_small_kernel
 def test_small_product_propagates_nan_and_inf():
     A = np.ones((4, 16), np.float32)

@@ -197,7 +197,7 @@ def test_small_products_run_on_one_blas_thread(two_blas_threads):
 def test_products_on_the_small_kernel_leave_the_blas_pool_alone(two_blas_threads):
     # 32 x 64 -> 64 and -> 16 run fastnn's own kernel on the calling thread
     # (1), a 100-wide layer BLAS, whatever the threshold says; a 10-wide one
-    # where the kernel does not take its padded width at this level.
+    # where the dispatch sends its padded width to BLAS at this level.
     if not _dense.small_product_fits(32, 64, 64, np.float32):
         pytest.skip("no small-product kernel (MSVC build or the baseline SIMD level)")
     _dense.single_thread_work(0)

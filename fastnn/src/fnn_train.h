@@ -152,7 +152,7 @@ void fnn_small_gemm_f32(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrd
 void fnn_small_gemm_f64(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                         const double *a, ptrdiff_t lda, const double *b, ptrdiff_t ldb,
                         double *c, ptrdiff_t ldc);
-#else   /* never called: fnn_small_gemm_fits is 0 */
+#else   /* never called: fnn_small_gemm_takes is 0 */
 #define fnn_small_gemm_f32(...) ((void)0)
 #define fnn_small_gemm_f64(...) ((void)0)
 #define fnn_fma_burst_f32(flops, sum) ((void)(flops), *(sum) = 0, 0.0)   /* none run */

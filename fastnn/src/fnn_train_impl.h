@@ -16,10 +16,10 @@ FNN_TARGET static void INAME(fnn_bias_rows)(T *z, const T *b, ptrdiff_t rows,
 /* acc[:] += sum over rows of x[r, :], each column summed in row order.
  * The sums stay in registers across the rows, 16 columns at a time (with
  * acc in memory every row's add waited on the previous row's store: 143 ns
- * for 32 x 10 floats on Zen 4); the last columns are one chain each, which
- * the core overlaps. */
-FNN_TARGET static void INAME(fnn_colsum_add)(const T *restrict x, T *restrict acc,
-                                            ptrdiff_t rows, ptrdiff_t cols)
+ * for 32 x 10 floats on Zen 4, 77-113 ns now, noisy); the last columns as
+ * one block padded to 16 (a plain loop over them measured no faster). */
+FNN_TARGET static void INAME(fnn_colsum_add)(const T *x, T *acc, ptrdiff_t rows,
+                                            ptrdiff_t cols)
 {
     enum { BLOCK = 16 };
     ptrdiff_t j0 = 0;
@@ -106,7 +106,7 @@ FNN_TARGET static void INAME(fnn_adam)(T *w, const T *g, T *m, T *v, ptrdiff_t n
 
 #ifdef FNN_HAVE_SMALL_GEMM
 /* Row-major C[m, n] = op(A)[m, k] op(B)[k, n] for the products of small
- * layers (fnn_small_gemm_fits in fnn_train.h), where BLAS's fixed cost --
+ * layers (fnn_small_gemm_takes in fnn_train.h), where BLAS's fixed cost --
  * packing A and B into panels, thread hand-off -- is most of the call:
  * register tiles of 8 accumulators (4 rows x 2 vectors, or 8 rows x 1
  * vector), B read by rows and A broadcast one element at a time, op(A)[i, p] = trans_a ? a[p * lda + i] :
@@ -212,7 +212,7 @@ FNN_TARGET static void INAME(fnn_small_gemm)(int trans_a, int trans_b, ptrdiff_t
     const ptrdiff_t si = trans_a ? 1 : lda, sp = trans_a ? lda : 1;
     const ptrdiff_t row = (ptrdiff_t)(FNN_SMALL_GEMM_ROW_BYTES / sizeof(T));
     const ptrdiff_t n_pad = (n + row - 1) / row * row;   /* a whole number of VL */
-    /* One panel each (fnn_small_gemm_fits bounds m and k), 64-byte aligned
+    /* One panel each (fnn_small_gemm_takes bounds m and k), 64-byte aligned
      * so that the tile's vector loads never straddle a line. */
     T b_panel[FNN_SMALL_GEMM_MAX_DIM * 2 * VL] __attribute__((aligned(64)));
     T c_panel[FNN_SMALL_GEMM_MAX_DIM * 2 * VL] __attribute__((aligned(64)));
