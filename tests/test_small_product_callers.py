@@ -12,7 +12,7 @@ import fastnn
 from fastnn import _dense
 
 SHAPES = [(n, n_in, n_out) for n in (1, 3, 4, 5, 16, 33, 64) for n_in in (0, 1, 16, 48, 64)
-          for n_out in (8, 10, 16, 48, 64)]
+          for n_out in (1, 3, 8, 10, 16, 48, 64)]
 
 
 def _bound(A, B, dtype):
