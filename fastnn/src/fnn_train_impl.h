@@ -16,8 +16,9 @@ FNN_TARGET static void INAME(fnn_bias_rows)(T *z, const T *b, ptrdiff_t rows,
 /* acc[:] += sum over rows of x[r, :], each column summed in row order.
  * The sums stay in registers across the rows, 16 columns at a time (with
  * acc in memory every row's add waited on the previous row's store: 143 ns
- * for 32 x 10 floats on Zen 4, 77-113 ns now, noisy); the last columns as
- * one block padded to 16 (a plain loop over them measured no faster). */
+ * for 32 x 10 floats on Zen 4, 77-113 ns in registers, a noisy VM); the
+ * last columns as one block padded to 16 (a plain loop over them measured
+ * no faster). */
 FNN_TARGET static void INAME(fnn_colsum_add)(const T *x, T *acc, ptrdiff_t rows,
                                             ptrdiff_t cols)
 {
