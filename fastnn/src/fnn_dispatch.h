@@ -52,4 +52,13 @@ const char *fnn_isa_name(int level);      /* "x86-64-v3 (AVX2+FMA)", ... */
 #  define FNN_UNROLL
 #endif
 
+/* A helper whose constant arguments must fold into its caller's loops. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define FNN_ALWAYS_INLINE static inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#  define FNN_ALWAYS_INLINE static __forceinline
+#else
+#  define FNN_ALWAYS_INLINE static inline
+#endif
+
 #endif

@@ -13,42 +13,39 @@ FNN_TARGET static void INAME(fnn_bias_rows)(T *z, const T *b, ptrdiff_t rows,
         for (ptrdiff_t j = 0; j < cols; ++j) z[j] += b[j];
 }
 
-/* acc[:] += sum over rows of x[r, :], each column summed in row order.
- * The sums stay in registers across the rows, 16 columns at a time (with
- * acc in memory every row's add waited on the previous row's store: 143 ns
- * for 32 x 10 floats on Zen 4, 77-113 ns in registers, a noisy VM); the
- * last columns as one block padded to 16 (a plain loop over them measured
- * no faster). */
+#define COLSUM_BLOCK 16
+/* Columns j0 .. j0 + width of fnn_colsum_add, width at most COLSUM_BLOCK: the sums
+ * in a local block the compiler keeps in registers across the rows.  A
+ * constant width (a full block) folds the width tests away. */
+FNN_ALWAYS_INLINE void INAME(colsum_block)(
+    const T *x, T *acc, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t j0, ptrdiff_t width)
+{
+    T sum[COLSUM_BLOCK];
+    FNN_UNROLL
+    for (int j = 0; j < COLSUM_BLOCK; ++j) sum[j] = j < width ? acc[j0 + j] : 0;
+    for (ptrdiff_t r = 0; r < rows; ++r) {
+        FNN_UNROLL
+        for (int j = 0; j < COLSUM_BLOCK; ++j) sum[j] += j < width ? x[r * cols + j0 + j] : 0;
+    }
+    FNN_UNROLL
+    for (int j = 0; j < COLSUM_BLOCK; ++j)
+        if (j < width) acc[j0 + j] = sum[j];
+}
+
+/* acc[:] += sum over rows of x[r, :], each column summed in row order, 16
+ * columns at a time in registers (with acc in memory every row's add
+ * waited on the previous row's store: 143 ns for 32 x 10 floats on Zen 4,
+ * 77-113 ns in registers, a noisy VM); the last columns as one block
+ * padded to 16 (a plain loop over them measured no faster). */
 FNN_TARGET static void INAME(fnn_colsum_add)(const T *x, T *acc, ptrdiff_t rows,
                                             ptrdiff_t cols)
 {
-    enum { BLOCK = 16 };
     ptrdiff_t j0 = 0;
-    for (; j0 + BLOCK <= cols; j0 += BLOCK) {
-        T sum[BLOCK];
-        FNN_UNROLL
-        for (int j = 0; j < BLOCK; ++j) sum[j] = acc[j0 + j];
-        for (ptrdiff_t r = 0; r < rows; ++r) {
-            FNN_UNROLL
-            for (int j = 0; j < BLOCK; ++j) sum[j] += x[r * cols + j0 + j];
-        }
-        FNN_UNROLL
-        for (int j = 0; j < BLOCK; ++j) acc[j0 + j] = sum[j];
-    }
-    const ptrdiff_t tail = cols - j0;
-    if (tail == 0)
-        return;
-    T sum[BLOCK];
-    FNN_UNROLL
-    for (int j = 0; j < BLOCK; ++j) sum[j] = j < tail ? acc[j0 + j] : 0;
-    for (ptrdiff_t r = 0; r < rows; ++r) {
-        FNN_UNROLL
-        for (int j = 0; j < BLOCK; ++j) sum[j] += j < tail ? x[r * cols + j0 + j] : 0;
-    }
-    FNN_UNROLL
-    for (int j = 0; j < BLOCK; ++j)
-        if (j < tail) acc[j0 + j] = sum[j];
+    for (; j0 + COLSUM_BLOCK <= cols; j0 += COLSUM_BLOCK)
+        INAME(colsum_block)(x, acc, rows, cols, j0, COLSUM_BLOCK);
+    if (j0 < cols) INAME(colsum_block)(x, acc, rows, cols, j0, cols - j0);
 }
+#undef COLSUM_BLOCK
 
 /* g += l2 * w; returns sum(w^2) (for the loss's 0.5 * l2 * ||w||^2). */
 FNN_TARGET static double INAME(fnn_l2_grad)(const T *w, T *g, ptrdiff_t n, T l2)
@@ -123,7 +120,7 @@ typedef T INAME(fnn_tile_vec) __attribute__((vector_size(FNN_VEC_BYTES), aligned
 #define VL ((ptrdiff_t)(FNN_VEC_BYTES / sizeof(T)))
 
 /* Rows i .. i + ROWS of C[:, 0:N_VEC * VL]: ROWS x N_VEC accumulators. */
-static inline __attribute__((always_inline)) void INAME(small_gemm_tile)(
+FNN_ALWAYS_INLINE void INAME(small_gemm_tile)(
     const int rows, const int n_vec, ptrdiff_t i, ptrdiff_t k, const T *a, ptrdiff_t si,
     ptrdiff_t sp, const T *b, ptrdiff_t ldb, T *c, ptrdiff_t ldc)
 {
@@ -146,7 +143,7 @@ static inline __attribute__((always_inline)) void INAME(small_gemm_tile)(
  * (one AVX-512 vector: 16 float columns, 10 classes padded) -- enough
  * independent sums to hide the FMA's latency on two FMA units; then 4-row
  * and single rows. */
-static inline __attribute__((always_inline)) void INAME(small_gemm_panel)(
+FNN_ALWAYS_INLINE void INAME(small_gemm_panel)(
     const int n_vec, ptrdiff_t m, ptrdiff_t k, const T *a, ptrdiff_t si, ptrdiff_t sp,
     const T *b, ptrdiff_t ldb, T *c, ptrdiff_t ldc)
 {
@@ -170,7 +167,7 @@ static inline __attribute__((always_inline)) void INAME(small_gemm_panel)(
  * the same order as in place.  N_VEC is a constant once inlined, so the
  * copies' loops over a row have constant bounds and unroll (as library
  * calls, memcpy and memset per row cost more than the product). */
-static inline __attribute__((always_inline)) void INAME(small_gemm_panel_at)(
+FNN_ALWAYS_INLINE void INAME(small_gemm_panel_at)(
     const int n_vec, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const T *a,
     ptrdiff_t si, ptrdiff_t sp, const T *b, ptrdiff_t ldb, ptrdiff_t j0, T *c, ptrdiff_t ldc,
     T *b_panel, T *c_panel)
